@@ -1,0 +1,126 @@
+"""Start and stop the whole bot: store, policy, client. Used by `run`, the demo and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import discord
+
+from bot.client.bot import FollowbackBot, MissingIntents
+from bot.policy import PolicyError
+from bot.service.clock import Clock, SystemClock
+from bot.service.policy_holder import PolicyHolder
+from bot.settings import Settings, SettingsError, load_settings
+from bot.store import OutboxRow, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Running:
+    bot: FollowbackBot
+    store: Store
+    policies: PolicyHolder
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        await self.policies.stop()
+        await self.bot.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self.task, 10)
+        await self.store.close()
+
+
+async def start_bot(
+    settings: Settings,
+    token: str,
+    *,
+    clock: Clock | None = None,
+    report: Callable[[str], None] | None = None,
+    after_send: Callable[[OutboxRow], Awaitable[None]] | None = None,
+    ready_timeout: float = 30.0,
+    watch_policy: bool = True,
+    **bot_options: object,
+) -> Running:
+    """Open the store, load the policy, connect, and wait for READY and catch-up."""
+    policies = PolicyHolder.load(settings.policy)
+    store = await Store.open(settings.database)
+    bot = FollowbackBot(
+        settings=settings,
+        store=store,
+        policies=policies,
+        clock=clock or SystemClock(),
+        report=report,
+        after_send=after_send,
+        **bot_options,
+    )
+    task = asyncio.create_task(bot.start(token), name="followback-client")
+    ready = asyncio.create_task(bot.wait_until_ready())
+    await asyncio.wait({task, ready}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        ready.cancel()
+        await bot.close()
+        await store.close()
+        if task.done() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+        raise TimeoutError("the bot did not become ready in time")
+    if watch_policy:
+        policies.start_watching()
+    return Running(bot, store, policies, task)
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def run_bot() -> int:
+    """`followback run`: Discord with the token from .env; no token runs the demo."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"followback: {exc}", file=sys.stderr)
+        return 2
+    if settings.token is None or not settings.token.get_secret_value():
+        print("followback: no DISCORD_TOKEN in .env; running the demo against the local stand-in")
+        from bot.demo import run_demo
+
+        return run_demo()
+    _configure_logging(settings.log_level)
+    if settings.api_base:
+        from bot.client.target import point_discord_at
+
+        point_discord_at(settings.api_base)
+    try:
+        asyncio.run(_run_forever(settings, settings.token.get_secret_value()))
+    except PolicyError as exc:
+        print(f"followback: the policy file has problems:\n{exc}", file=sys.stderr)
+        return 1
+    except discord.LoginFailure:
+        print("followback: Discord refused the token in DISCORD_TOKEN (401).", file=sys.stderr)
+        return 1
+    except (MissingIntents, discord.PrivilegedIntentsRequired) as exc:
+        print(f"followback: {exc or 'a privileged intent is not enabled'}", file=sys.stderr)
+        print(
+            "  enable it: Discord Developer Portal -> your application -> Bot -> "
+            "Privileged Gateway Intents (Server Members Intent; Message Content Intent)",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _run_forever(settings: Settings, token: str) -> None:
+    running = await start_bot(settings, token, ready_timeout=120.0)
+    try:
+        await running.task
+    finally:
+        await running.stop()

@@ -1,0 +1,1 @@
+"""Services: the follower pipeline, the outbox and the timers. No Discord types here."""

@@ -1,0 +1,220 @@
+"""The durable outbox: every role change, DM and reply goes through here, at most once.
+
+A row is claimed (pending -> sending, committed) before the request goes out and
+completed after. A crash in between leaves it `sending`: role changes are safe
+to repeat; messages are re-sent with the same nonce only while Discord still
+dedupes it, and otherwise marked uncertain rather than risk a second message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.service.actions import ActionFailed, ActionGateway, Verdict
+from bot.service.clock import Clock
+from bot.store import OutboxRow, Store
+
+log = logging.getLogger(__name__)
+
+MESSAGE_KINDS = frozenset({"dm", "reply"})
+# Discord dedupes an enforced nonce for "a few minutes"; stay well inside that.
+NONCE_WINDOW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class DmLimits:
+    per_day: int
+    spacing: timedelta
+    cooldown: timedelta
+    timezone: str = "UTC"
+
+
+def nonce_for(row_id: int) -> str:
+    """A nonce derived from the outbox row (Discord allows at most 25 characters)."""
+    return f"fb-{row_id}"
+
+
+def day_start(now: datetime, timezone: str) -> datetime:
+    """Midnight of `now`'s day in the owner's timezone (the DM cap resets then)."""
+    local = now.astimezone(ZoneInfo(timezone))
+    return datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        gateway: ActionGateway,
+        clock: Clock,
+        dm_limits: Callable[[], DmLimits],
+        *,
+        max_attempts: int = 8,
+        retry_base: timedelta = timedelta(seconds=1),
+        concurrency: int = 16,
+        after_send: Callable[[OutboxRow], Awaitable[None]] | None = None,
+        on_done: Callable[[OutboxRow, str, str], Awaitable[None]] | None = None,
+    ) -> None:
+        self._store = store
+        self._gateway = gateway
+        self._clock = clock
+        self._dm_limits = dm_limits
+        self._max_attempts = max_attempts
+        self._retry_base = retry_base
+        self._concurrency = asyncio.Semaphore(concurrency)
+        self._after_send = after_send  # tests inject a crash here
+        self._on_done = on_done  # (row, outcome, detail) for transcripts
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="followback-outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._task
+
+    async def recover(self) -> None:
+        """Settle rows left `sending` by a crash, before the loop starts."""
+        now = self._clock.now()
+        for row in await self._store.in_doubt_actions():
+            if row.kind in MESSAGE_KINDS and now - row.updated_at > NONCE_WINDOW:
+                await self._store.mark_uncertain(
+                    row.id, now, "sent or not before a crash; too old to re-send safely"
+                )
+                log.warning("outbox %s (%s) left uncertain after a crash", row.id, row.kind)
+            else:
+                # Role PUT/DELETE are idempotent; a message keeps its nonce, so Discord
+                # returns the first one instead of posting a second.
+                await self._store.retry_action(row.id, now, None, "in doubt after a crash")
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            done = await self.drain_once()
+            if done:
+                continue
+            await self._sleep_until_next()
+
+    async def _sleep_until_next(self) -> None:
+        due = await self._store.next_action_due()
+        timeout: float | None = None
+        if due is not None:
+            now = self._clock.now()
+            real_wait = self._clock.real_time_for(due) - self._clock.real_time_for(now)
+            timeout = max(real_wait.total_seconds(), 0.01)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def drain_once(self) -> int:
+        """Process every action due now; returns how many rows were looked at."""
+        rows = await self._store.due_actions(self._clock.now(), limit=200)
+        roles = [row for row in rows if row.kind not in MESSAGE_KINDS]
+        messages = [row for row in rows if row.kind in MESSAGE_KINDS]
+        # Role changes run concurrently (discord.py paces each bucket); messages one
+        # by one so the DM spacing and daily cap hold.
+        await asyncio.gather(*(self._bounded(row) for row in roles))
+        for row in messages:
+            await self._process(row)
+        return len(rows)
+
+    async def _bounded(self, row: OutboxRow) -> None:
+        async with self._concurrency:
+            await self._process(row)
+
+    async def _process(self, row: OutboxRow) -> None:
+        now = self._clock.now()
+        if row.kind == "dm":
+            limits = self._dm_limits()
+            slot = await self._store.dm_slot(
+                row.user_id,
+                now,
+                per_day=limits.per_day,
+                spacing=limits.spacing,
+                cooldown=limits.cooldown,
+                day_start=day_start(now, limits.timezone),
+            )
+            if slot is not None:
+                await self._store.retry_action(row.id, slot, None, "waiting for a DM slot")
+                return
+        if not await self._store.claim_action(row.id, now):
+            return
+        try:
+            result = await self._execute(row)
+        except ActionFailed as exc:
+            await self._failed(row, exc)
+            return
+        except (OSError, TimeoutError) as exc:  # network trouble: transient
+            await self._failed(row, ActionFailed(0, None, repr(exc)))
+            return
+        if self._after_send is not None:
+            await self._after_send(row)
+        finished = self._clock.now()
+        if row.kind == "dm":
+            await self._store.record_dm_sent(row.user_id, row.id, finished)
+        await self._store.complete_action(row.id, finished, result)
+        if row.kind in ("add_role", "remove_role"):
+            followed = row.kind == "add_role"
+            await self._store.set_followed(row.guild_id, row.user_id, followed, finished)
+        if self._on_done is not None:
+            await self._on_done(row, "done", "")
+
+    async def _execute(self, row: OutboxRow) -> dict[str, Any]:
+        payload = row.payload
+        if row.kind == "add_role":
+            await self._gateway.add_role(
+                row.guild_id, row.user_id, int(payload["role_id"]), payload.get("reason", "")
+            )
+            return {}
+        if row.kind == "remove_role":
+            await self._gateway.remove_role(
+                row.guild_id, row.user_id, int(payload["role_id"]), payload.get("reason", "")
+            )
+            return {}
+        if row.kind == "dm":
+            message_id = await self._gateway.send_dm(
+                row.user_id, payload["text"], nonce_for(row.id)
+            )
+            return {"message_id": message_id}
+        if row.kind == "reply":
+            message_id = await self._gateway.send_reply(
+                int(payload["channel_id"]),
+                int(payload["message_id"]),
+                payload["text"],
+                nonce_for(row.id),
+            )
+            return {"message_id": message_id}
+        raise ActionFailed(400, None, f"unknown action kind {row.kind!r}")
+
+    async def _failed(self, row: OutboxRow, exc: ActionFailed) -> None:
+        now = self._clock.now()
+        attempts = row.attempts + 1
+        if exc.verdict is Verdict.RETRY and attempts < self._max_attempts:
+            wait = (
+                timedelta(seconds=exc.retry_after)
+                if exc.retry_after
+                else self._retry_base * 2 ** (attempts - 1)
+            )
+            await self._store.retry_action(row.id, now + wait, exc.code, str(exc))
+            log.info("outbox %s (%s) will retry: %s", row.id, row.kind, exc)
+            return
+        await self._store.fail_action(row.id, now, exc.code, str(exc))
+        log.warning("outbox %s (%s) refused for good: %s", row.id, row.kind, exc)
+        if self._on_done is not None:
+            await self._on_done(row, "failed", str(exc))
