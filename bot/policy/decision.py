@@ -32,6 +32,7 @@ class Miss:
     rule: str
     condition: str  # the condition as written, e.g. "account_age.under: 7d"
     actual: str  # the fact's actual value, rendered for people, e.g. "30d"
+    parts: tuple[Miss, ...] = ()  # for `any`: why each alternative failed
 
     def __str__(self) -> str:
         return f"{self.rule!r} did not match: {self.condition} (was {self.actual})"

@@ -1,0 +1,63 @@
+"""The policy engine: pure, no Discord, no I/O besides reading the policy file.
+
+policy = load_policy("policies/late-and-announced.yaml")   # or PolicyError
+decision = decide(policy, member_facts, now)               # Decision, explained
+"""
+
+from __future__ import annotations
+
+from bot.policy.decision import Action, Decision, MentionAction, MentionDecision, Miss
+from bot.policy.durations import format_duration, parse_duration
+from bot.policy.engine import NO_RULE, decide, decide_mention, miss_words, window_fraction
+from bot.policy.examples import ExampleResult, run_examples
+from bot.policy.facts import MemberFacts, MentionFacts
+from bot.policy.loader import load_policy, load_policy_text
+from bot.policy.model import (
+    Example,
+    Limits,
+    Outcome,
+    Owner,
+    Policy,
+    ReplyTemplate,
+    Rule,
+    render_reply,
+)
+from bot.policy.problems import PolicyError, Problem
+from bot.policy.schema import policy_json_schema
+from bot.policy.specs import EXAMPLE_NOW, SpecError, member_from_spec, mention_from_spec
+
+__all__ = [
+    "EXAMPLE_NOW",
+    "NO_RULE",
+    "Action",
+    "Decision",
+    "Example",
+    "ExampleResult",
+    "Limits",
+    "MemberFacts",
+    "MentionAction",
+    "MentionDecision",
+    "MentionFacts",
+    "Miss",
+    "Outcome",
+    "Owner",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "ReplyTemplate",
+    "Rule",
+    "SpecError",
+    "decide",
+    "decide_mention",
+    "format_duration",
+    "load_policy",
+    "load_policy_text",
+    "member_from_spec",
+    "mention_from_spec",
+    "miss_words",
+    "parse_duration",
+    "policy_json_schema",
+    "render_reply",
+    "run_examples",
+    "window_fraction",
+]

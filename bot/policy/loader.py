@@ -1,0 +1,540 @@
+"""Read a policy file, report every problem at once, and compile it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.policy.conditions import Compiler, brief, did_you_mean
+from bot.policy.decision import Action, MentionAction
+from bot.policy.durations import parse_duration
+from bot.policy.model import (
+    Example,
+    Limits,
+    Outcome,
+    Owner,
+    Policy,
+    ReplyTemplate,
+    Rule,
+    template_problem,
+)
+from bot.policy.problems import PolicyError, Problem
+from bot.policy.specs import EXAMPLE_NOW, SpecError, member_from_spec, mention_from_spec
+from bot.policy.yamltree import Node, parse_tree
+
+TOP_KEYS = (
+    "version",
+    "owner",
+    "follow_back",
+    "follower_role",
+    "lists",
+    "conditions",
+    "replies",
+    "rules",
+    "mentions",
+    "limits",
+    "examples",
+)
+MEMBER_DECISIONS = ("follow_back", "later", "observe", "review", "decline", "ignore")
+MENTION_DECISIONS = ("reply", "notify", "ignore")
+from bot.policy.engine import NO_RULE  # noqa: E402
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load and compile a policy file. Raises PolicyError (and nothing else) on any problem."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PolicyError(
+            [Problem(name, 1, 1, "", f"cannot read the policy file: {reason}")]
+        ) from None
+    return load_policy_text(text, name)
+
+
+def load_policy_text(text: str, filename: str = "<policy>") -> Policy:
+    """Load and compile policy text. Raises PolicyError (and nothing else) on any problem."""
+    try:
+        return _Loader(text, filename).load()
+    except PolicyError:
+        raise
+    except RecursionError:
+        problem = Problem(filename, 1, 1, "", "the policy is nested too deeply")
+        raise PolicyError([problem]) from None
+    except Exception as exc:  # a bug of ours must still surface as a PolicyError
+        problem = Problem(filename, 1, 1, "", f"internal error reading the policy: {exc!r}"[:300])
+        raise PolicyError([problem]) from None
+
+
+class _Loader:
+    def __init__(self, text: str, filename: str) -> None:
+        self.text, self.filename = text, filename
+        self.problems: list[Problem] = []
+
+    def report(self, node: Node, path: str, message: str) -> None:
+        self.problems.append(Problem(self.filename, node.line, node.col, path, message))
+
+    def fail(self) -> PolicyError:
+        unique = list(dict.fromkeys(self.problems))
+        unique.sort(key=lambda p: (p.line, p.column))
+        return PolicyError(unique)
+
+    # --- helpers -----------------------------------------------------------
+    def mapping(
+        self, node: Node, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> dict[str, Node] | None:
+        if not isinstance(node.value, dict):
+            self.report(node, path, f"expected a mapping, not {_kind(node)}")
+            return None
+        for key in node.value:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else key
+                self.report(
+                    node.keys[key], where, f"unknown key {key!r}{did_you_mean(key, allowed)}"
+                )
+        for key in required:
+            if key not in node.value:
+                self.report(node, path, f"missing required key {key!r}")
+        return {k: v for k, v in node.value.items() if k in allowed}
+
+    def listing(self, node: Node, path: str) -> list[Node]:
+        if not isinstance(node.value, list):
+            self.report(node, path, f"expected a list, not {_kind(node)}")
+            return []
+        return node.value
+
+    def text_value(self, node: Node, path: str, ids: bool = False) -> str | None:
+        value = node.value
+        if isinstance(value, str) and value.strip():
+            return value
+        if ids and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return str(value)
+        self.report(node, path, f"expected {'a name or id' if ids else 'text'}, not {_kind(node)}")
+        return None
+
+    def duration(self, node: Node, path: str) -> timedelta | None:
+        try:
+            return parse_duration(node.value)
+        except ValueError as exc:
+            self.report(node, path, str(exc))
+            return None
+
+    # --- the file ----------------------------------------------------------
+    def load(self) -> Policy:
+        root, tree_problems = parse_tree(self.text)
+        for line, col, message in tree_problems:
+            self.problems.append(Problem(self.filename, line, col, "", message))
+        if root is None:
+            raise self.fail()
+        top = self.mapping(root, "", TOP_KEYS, required=("follow_back", "rules"))
+        if top is None:
+            raise self.fail()
+        if "version" in top and (
+            top["version"].value != 1 or isinstance(top["version"].value, bool)
+        ):
+            self.report(top["version"], "version", "only version 1 is known")
+        owner = self.owner(top.get("owner"))
+        role = self.follow_back(top.get("follow_back"))
+        follower_role = None
+        if "follower_role" in top and top["follower_role"].value is not None:
+            follower_role = self.text_value(top["follower_role"], "follower_role", ids=True)
+        lists = self.lists(top.get("lists"))
+        named = self.named(top.get("conditions"))
+        replies = self.replies(top.get("replies"))
+        members = Compiler(self.report, lists, named, mention=False)
+        rules = self.rules(top.get("rules"), "rules", members, replies, mention=False)
+        mention_compiler = Compiler(self.report, lists, named, mention=True)
+        mentions = self.rules(
+            top.get("mentions"), "mentions", mention_compiler, replies, mention=True
+        )
+        limits = self.limits(top.get("limits"))
+        examples = self.examples(top.get("examples"), rules, mentions)
+        if self.problems:
+            raise self.fail()
+        return Policy(
+            version=hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()[:12],
+            source=self.filename,
+            owner=owner,
+            follow_back_role=role or "",
+            follower_role=follower_role,
+            lists=lists,
+            replies=replies,
+            rules=tuple(rules),
+            mentions=tuple(mentions),
+            limits=limits,
+            examples=tuple(examples),
+            conditions={k: v.plain() for k, v in named.items()},
+        )
+
+    def owner(self, node: Node | None) -> Owner:
+        if node is None:
+            return Owner()
+        fields = self.mapping(node, "owner", ("timezone", "digest_at")) or {}
+        tz, at = "UTC", time(9, 0)
+        if "timezone" in fields:
+            value = self.text_value(fields["timezone"], "owner.timezone")
+            if value is not None:
+                try:
+                    ZoneInfo(value)
+                    tz = value
+                except Exception:
+                    self.report(
+                        fields["timezone"],
+                        "owner.timezone",
+                        f"unknown timezone {value!r} (use a name like Europe/Berlin)",
+                    )
+        if "digest_at" in fields:
+            raw = fields["digest_at"].value
+            try:
+                hour, minute = str(raw).split(":")
+                at = time(int(hour), int(minute))
+            except (ValueError, TypeError):
+                self.report(
+                    fields["digest_at"],
+                    "owner.digest_at",
+                    f'expected a local time like "09:00", not {brief(raw)!r}',
+                )
+        return Owner(tz, at)
+
+    def follow_back(self, node: Node | None) -> str | None:
+        if node is None:
+            return None
+        fields = self.mapping(node, "follow_back", ("role",), required=("role",))
+        if fields and "role" in fields:
+            return self.text_value(fields["role"], "follow_back.role", ids=True)
+        return None
+
+    def lists(self, node: Node | None) -> dict[str, frozenset[str]]:
+        if node is None or node.value is None:
+            return {}
+        if not isinstance(node.value, dict):
+            self.report(node, "lists", "expected a mapping of list names to lists of ids or names")
+            return {}
+        out = {}
+        for name, sub in node.value.items():
+            items = [] if sub.value is None else self.listing(sub, f"lists.{name}")
+            values = [
+                self.text_value(n, f"lists.{name}[{i}]", ids=True) for i, n in enumerate(items)
+            ]
+            out[name] = frozenset(v for v in values if v is not None)
+        return out
+
+    def named(self, node: Node | None) -> dict[str, Node]:
+        if node is None or node.value is None:
+            return {}
+        if not isinstance(node.value, dict):
+            self.report(node, "conditions", "expected a mapping of names to conditions")
+            return {}
+        return dict(node.value)
+
+    def replies(self, node: Node | None) -> dict[str, ReplyTemplate]:
+        if node is None or node.value is None:
+            return {}
+        if not isinstance(node.value, dict):
+            self.report(node, "replies", "expected a mapping of template names to texts")
+            return {}
+        out = {}
+        for name, sub in node.value.items():
+            path, dm, variants_node = f"replies.{name}", False, sub
+            if isinstance(sub.value, dict):
+                fields = self.mapping(sub, path, ("dm", "variants"), required=("variants",)) or {}
+                if "dm" in fields:
+                    if isinstance(fields["dm"].value, bool):
+                        dm = fields["dm"].value
+                    else:
+                        self.report(fields["dm"], f"{path}.dm", "expected true or false")
+                if "variants" not in fields:
+                    continue
+                variants_node, path = fields["variants"], f"{path}.variants"
+            if isinstance(variants_node.value, str):
+                variants_node = Node([variants_node], variants_node.line, variants_node.col)
+            items = self.listing(variants_node, path)
+            if isinstance(variants_node.value, list) and not items:
+                self.report(variants_node, path, "a reply needs at least one text")
+            texts = []
+            for i, n in enumerate(items):
+                text = self.text_value(n, f"{path}[{i}]")
+                if text is None:
+                    continue
+                why = template_problem(text)
+                if why:
+                    self.report(n, f"{path}[{i}]", why)
+                texts.append(text)
+            if texts:
+                out[name] = ReplyTemplate(name, tuple(texts), dm)
+        return out
+
+    def rules(
+        self,
+        node: Node | None,
+        section: str,
+        compiler: Compiler,
+        replies: dict[str, ReplyTemplate],
+        mention: bool,
+    ) -> list[Rule]:
+        if node is None or node.value is None:
+            return []
+        items = self.listing(node, section)
+        if section == "rules" and isinstance(node.value, list) and not items:
+            self.report(node, section, "needs at least one rule")
+        out: list[Rule] = []
+        seen: dict[str, int] = {}
+        catch_all: Rule | None = None
+        for i, rnode in enumerate(items):
+            path = f"{section}[{i}]"
+            fields = self.mapping(rnode, path, ("name", "when", "then"), required=("name", "then"))
+            if fields is None:
+                continue
+            name = self.text_value(fields["name"], f"{path}.name") if "name" in fields else None
+            name = name or f"#{i}"
+            if name in seen:
+                self.report(
+                    fields["name"],
+                    f"{path}.name",
+                    f"duplicate rule name {name!r} (first at line {seen[name]})",
+                )
+            seen.setdefault(name, rnode.line)
+            if catch_all is not None:
+                self.report(
+                    rnode,
+                    path,
+                    f"rule {name!r} can never match: rule {catch_all.name!r}"
+                    f" (line {catch_all.line}) above it matches everyone",
+                )
+            then = (
+                self.then(fields["then"], f"{path}.then", replies, mention)
+                if "then" in fields
+                else None
+            )
+            when = fields.get("when")
+            check = compiler.compile(when, f"{path}.when", name) if when is not None else None
+            rule = Rule(
+                name,
+                then or Outcome(Action.REVIEW),
+                when.plain() if when else None,
+                rnode.line,
+                check,
+            )
+            if when is None and catch_all is None:
+                catch_all = rule
+            out.append(rule)
+        return out
+
+    def then(
+        self, node: Node, path: str, replies: dict[str, ReplyTemplate], mention: bool
+    ) -> Outcome | None:
+        choices = MENTION_DECISIONS if mention else MEMBER_DECISIONS
+        value = node.value
+        if isinstance(value, str):
+            if mention and value == "thank" and "thank" in replies:
+                return Outcome(MentionAction.REPLY, reply="thank")  # shorthand for {reply: thank}
+            if mention and value in ("notify", "ignore"):
+                return Outcome(MentionAction(value))
+            if not mention and value in ("follow_back", "review", "ignore", "decline"):
+                return Outcome(Action(value))
+            if value in choices:
+                form = {
+                    "later": "{later: 24h}",
+                    "observe": "{observe: 3d}",
+                    "reply": "{reply: thank}",
+                }[value]
+                self.report(node, path, f"{value!r} needs more, e.g. {form}")
+                return None
+            self.report(node, path, f"unknown decision {value!r}{did_you_mean(value, choices)}")
+            return None
+        if not isinstance(value, dict) or len(value) != 1:
+            self.report(
+                node,
+                path,
+                f"expected a decision ({', '.join(choices)}) or a mapping with one of them",
+            )
+            return None
+        key, sub = next(iter(value.items()))
+        where = f"{path}.{key}"
+        if key not in choices:
+            self.report(
+                node.keys[key], path, f"unknown decision {key!r}{did_you_mean(key, choices)}"
+            )
+            return None
+        if mention:
+            if key != "reply":
+                return (
+                    Outcome(MentionAction(key))
+                    if sub.value is None
+                    else self._bad(sub, where, f"{key} takes no options")
+                )
+            name = self.template(sub, where, replies)
+            return Outcome(MentionAction.REPLY, reply=name) if name else None
+        if key in ("follow_back", "review", "ignore"):
+            return (
+                Outcome(Action(key))
+                if sub.value is None
+                else self._bad(sub, where, f"{key} takes no options")
+            )
+        if key == "observe":
+            delay = self.duration(sub, where)
+            return Outcome(Action.OBSERVE, delay=delay) if delay else None
+        if key == "decline":
+            if sub.value is None:
+                return Outcome(Action.DECLINE)
+            fields = self.mapping(sub, where, ("reply",)) or {}
+            name = (
+                self.template(fields["reply"], f"{where}.reply", replies)
+                if "reply" in fields
+                else None
+            )
+            return Outcome(Action.DECLINE, reply=name)
+        return self.later(sub, where, replies)
+
+    def later(self, node: Node, path: str, replies: dict[str, ReplyTemplate]) -> Outcome | None:
+        if not isinstance(node.value, dict):
+            delay = self.duration(node, path)
+            return Outcome(Action.LATER, delay=delay) if delay else None
+        fields = self.mapping(node, path, ("after", "between", "notify")) or {}
+        notify = (
+            self.template(fields["notify"], f"{path}.notify", replies)
+            if "notify" in fields
+            else None
+        )
+        if ("after" in fields) == ("between" in fields):
+            self.report(
+                node, path, "later needs exactly one of 'after: 24h' or 'between: [12h, 48h]'"
+            )
+            return None
+        if "after" in fields:
+            delay = self.duration(fields["after"], f"{path}.after")
+            return Outcome(Action.LATER, delay=delay, notify=notify) if delay else None
+        bnode = fields["between"]
+        items = self.listing(bnode, f"{path}.between")
+        if len(items) != 2:
+            if isinstance(bnode.value, list):
+                self.report(bnode, f"{path}.between", "expected two durations: [earliest, latest]")
+            return None
+        low = self.duration(items[0], f"{path}.between[0]")
+        high = self.duration(items[1], f"{path}.between[1]")
+        if low is None or high is None:
+            return None
+        if low > high:
+            self.report(bnode, f"{path}.between", "the earliest time comes after the latest")
+            return None
+        return Outcome(Action.LATER, window=(low, high), notify=notify)
+
+    def template(self, node: Node, path: str, replies: dict[str, ReplyTemplate]) -> str | None:
+        name = node.value
+        if isinstance(name, str) and name in replies:
+            return name
+        self.report(
+            node,
+            path,
+            f"unknown reply template {brief(name)!r}{did_you_mean(str(name), list(replies))}",
+        )
+        return None
+
+    def _bad(self, node: Node, path: str, message: str) -> Outcome | None:
+        self.report(node, path, message)
+        return None
+
+    def limits(self, node: Node | None) -> Limits:
+        if node is None or node.value is None:
+            return Limits()
+        fields = (
+            self.mapping(
+                node, "limits", ("dms_per_day", "dm_spacing", "dm_cooldown", "reply_cooldown")
+            )
+            or {}
+        )
+        values: dict[str, Any] = {}
+        if "dms_per_day" in fields:
+            n = fields["dms_per_day"].value
+            if isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 10_000:
+                values["dms_per_day"] = n
+            else:
+                self.report(
+                    fields["dms_per_day"],
+                    "limits.dms_per_day",
+                    "expected a whole number from 0 to 10000",
+                )
+        for key in ("dm_spacing", "dm_cooldown", "reply_cooldown"):
+            if key in fields:
+                d = self.duration(fields[key], f"limits.{key}")
+                if d is not None:
+                    values[key] = d
+        return Limits(**values)
+
+    def examples(self, node: Node | None, rules: list[Rule], mentions: list[Rule]) -> list[Example]:
+        if node is None or node.value is None:
+            return []
+        out = []
+        for i, enode in enumerate(self.listing(node, "examples")):
+            path = f"examples[{i}]"
+            fields = self.mapping(
+                enode, path, ("member", "mention", "expect"), required=("expect",)
+            )
+            if fields is None:
+                continue
+            kinds = [k for k in ("member", "mention") if k in fields]
+            if len(kinds) != 1:
+                self.report(enode, path, "an example needs exactly one of 'member' or 'mention'")
+                continue
+            kind = kinds[0]
+            facts = self.example_facts(fields[kind], f"{path}.{kind}", kind)
+            if "expect" not in fields:
+                continue
+            expect = self.expect(
+                fields["expect"], f"{path}.expect", rules if kind == "member" else mentions, kind
+            )
+            if facts is None or expect is None:
+                continue
+            spec = fields[kind].plain()
+            out.append(Example(kind, spec, facts, *expect, line=enode.line, index=i))
+        return out
+
+    def example_facts(self, node: Node, path: str, kind: str) -> Any:
+        try:
+            if kind == "member":
+                return member_from_spec(node.plain(), EXAMPLE_NOW)
+            return mention_from_spec(node.plain(), EXAMPLE_NOW)
+        except SpecError as exc:
+            target, where = node, path
+            for part in exc.key.split("."):
+                if isinstance(target.value, dict) and part in target.value:
+                    target, where = target.value[part], f"{where}.{part}"
+            self.report(target, where, exc.message)
+            return None
+
+    def expect(
+        self, node: Node, path: str, rules: list[Rule], kind: str
+    ) -> tuple[str | None, str | None, str | None] | None:
+        fields = self.mapping(node, path, ("rule", "action", "reply"))
+        if fields is None:
+            return None
+        if not fields:
+            self.report(node, path, "say what to expect: {rule: NAME, action: ACTION}")
+            return None
+        names = [r.name for r in rules] + [NO_RULE]
+        actions = MEMBER_DECISIONS if kind == "member" else MENTION_DECISIONS
+        got: list[str | None] = []
+        for key, choices, what in (("rule", names, "rule"), ("action", actions, "action")):
+            value = fields[key].value if key in fields else None
+            if key in fields and value not in choices:
+                hint = did_you_mean(str(value), choices)
+                self.report(fields[key], f"{path}.{key}", f"unknown {what} {brief(value)!r}{hint}")
+                return None
+            got.append(value)
+        reply = fields["reply"].value if "reply" in fields else None
+        return got[0], got[1], None if reply is None else str(reply)
+
+
+def _kind(node: Node) -> str:
+    value = node.value
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"{brief(value)!r}"

@@ -1,0 +1,141 @@
+"""The loaded policy: frozen data plus the predicates compiled from it."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.policy.decision import Action, MentionAction, Miss
+
+# A compiled condition: None when it holds, else the Miss naming what failed.
+Check = Callable[[Any, datetime], Miss | None]
+
+PLACEHOLDERS = frozenset({"name", "due", "owner"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTemplate:
+    """Several wordings of one reply; `dm: true` allows sending it as a direct message."""
+
+    name: str
+    variants: tuple[str, ...]
+    dm: bool = False
+
+
+def template_problem(text: str) -> str | None:
+    """Why a reply text cannot be rendered (broken braces, unknown placeholder), or None."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return f"broken braces in {text!r}: {exc} (write {{{{ and }}}} for literal braces)"
+    for _, field_name, spec, conversion in parsed:
+        if field_name is None:
+            continue
+        if field_name not in PLACEHOLDERS:
+            known = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
+            return f"unknown placeholder {{{field_name}}} (known: {known})"
+        if spec or conversion:
+            return f"placeholder {{{field_name}}} takes no format or conversion"
+    return None
+
+
+def _defuse(value: str) -> str:
+    # A name like "@everyone" must never turn a reply into a mass ping.
+    return value.replace("@", "@\u200b")
+
+
+def render_reply(template: ReplyTemplate, variant: int, **values: str) -> str:
+    """Fill variant `variant % len(variants)` with {name}, {due}, {owner} (missing -> "")."""
+    text = template.variants[variant % len(template.variants)]
+    filled = {p: _defuse(str(values.get(p, ""))) for p in PLACEHOLDERS}
+    return text.format_map(filled)
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    timezone: str = "UTC"
+    digest_at: time = time(9, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    dms_per_day: int = 20
+    dm_spacing: timedelta = timedelta(minutes=2)
+    dm_cooldown: timedelta = timedelta(days=7)  # per person
+    reply_cooldown: timedelta = timedelta(hours=24)  # per person, mention auto-replies
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a rule does when it matches (`then`)."""
+
+    action: Action | MentionAction
+    delay: timedelta | None = None  # later (fixed), observe
+    window: tuple[timedelta, timedelta] | None = None  # later (random window)
+    reply: str | None = None  # decline / mention reply template
+    notify: str | None = None  # later: template announcing the late follow-back
+
+    def describe(self) -> str:
+        from bot.policy.durations import format_duration as fd
+
+        extra = ""
+        if self.window is not None:
+            extra = f" between {fd(self.window[0])} and {fd(self.window[1])}"
+        elif self.delay is not None:
+            extra = f" {fd(self.delay)}"
+        if self.reply:
+            extra += f" (reply {self.reply})"
+        if self.notify:
+            extra += f" (notify {self.notify})"
+        return self.action.value + extra
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    then: Outcome
+    when: Any = None  # the condition as written (plain data); None = catch-all
+    line: int = 0
+    check: Check | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """An example from the file: a member (or mention) and what the policy must decide."""
+
+    kind: str  # "member" or "mention"
+    spec: dict[str, Any]  # as written
+    facts: Any  # MemberFacts or MentionFacts, built at EXAMPLE_NOW
+    rule: str | None
+    action: str | None
+    reply: str | None = None
+    line: int = 0
+    index: int = 0
+
+    @property
+    def label(self) -> str:
+        author = self.spec.get("author")
+        who = self.spec.get("name") or self.spec.get("text") or self.spec.get("username")
+        if not who and isinstance(author, dict):
+            who = author.get("name", "")
+        return f"examples[{self.index}] (line {self.line}, {self.kind} {str(who)[:40]!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    version: str  # first 12 hex of sha256 of the file text
+    source: str
+    owner: Owner
+    follow_back_role: str
+    rules: tuple[Rule, ...]
+    follower_role: str | None = None
+    lists: dict[str, frozenset[str]] = field(default_factory=dict)
+    replies: dict[str, ReplyTemplate] = field(default_factory=dict)
+    mentions: tuple[Rule, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    examples: tuple[Example, ...] = ()
+    conditions: dict[str, Any] = field(default_factory=dict)  # named conditions as written
+    schema_version: int = 1

@@ -1,0 +1,237 @@
+"""`followback policy check | explain | simulate | schema`: the policy engine offline.
+
+Exit codes: 0 all good, 1 a policy has problems or failing examples, 2 bad input
+(unreadable member JSON, a database without a members table, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.policy import (
+    MemberFacts,
+    Policy,
+    PolicyError,
+    SpecError,
+    decide,
+    format_duration,
+    load_policy,
+    member_from_spec,
+    miss_words,
+    policy_json_schema,
+    run_examples,
+)
+
+
+class InputError(Exception):
+    """Bad input on the command line: reported on stderr, exit code 2."""
+
+
+def run_policy_command(args: argparse.Namespace) -> int:
+    try:
+        if args.policy_command == "check":
+            return check(args.files)
+        if args.policy_command == "explain":
+            return explain(args.file, args.member, args.now)
+        if args.policy_command == "simulate":
+            return simulate(args.file, args.members, args.history, args.now)
+        if args.policy_command == "schema":
+            print(json.dumps(policy_json_schema(), indent=2))
+            return 0
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"error: unknown policy command {args.policy_command!r}", file=sys.stderr)
+    return 2
+
+
+def _load(path: str) -> Policy | None:
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        print(str(exc))
+        print(f"{path}: {len(exc.problems)} problem(s)")
+        return None
+
+
+def check(files: list[str]) -> int:
+    """Validate each file and run its examples; 0 only if every file is fine."""
+    worst = 0
+    for path in files:
+        policy = _load(path)
+        if policy is None:
+            worst = 1
+            continue
+        results = run_examples(policy)
+        failed = [r for r in results if r.failed]
+        for result in failed:
+            print(f"{path}: {result.describe()}")
+        reached = {r.rule for r in results}
+        unreached = [r.name for r in (*policy.rules, *policy.mentions) if r.name not in reached]
+        if unreached:  # a hint, not a failure: rules no example exercises
+            names = ", ".join(repr(n) for n in unreached)
+            print(f"{path}: note: no example reaches rule(s) {names}")
+        if failed:
+            print(f"{path}: {len(failed)} of {len(results)} example(s) failed")
+            worst = 1
+        else:
+            rules = len(policy.rules) + len(policy.mentions)
+            print(f"{path}: OK ({rules} rules, {len(results)} examples passed)")
+    return worst
+
+
+def _now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"--now: bad ISO time {text!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # naive means UTC
+
+
+def _member_spec(text: str) -> Any:
+    source = text
+    if not text.lstrip().startswith("{") and Path(text).is_file():
+        source = Path(text).read_text(encoding="utf-8")  # --member may name a JSON file
+    try:
+        return json.loads(source)
+    except json.JSONDecodeError as exc:
+        raise InputError(f'--member: not JSON ({exc}); e.g. \'{{"name": "ada"}}\'') from exc
+
+
+def _facts(spec: Any, now: datetime, where: str) -> MemberFacts:
+    try:
+        return member_from_spec(spec, now)
+    except SpecError as exc:
+        raise InputError(f"{where}: {exc}") from exc
+
+
+def explain(path: str, member: str, now_text: str | None) -> int:
+    """The decision for one member, its rule, its due time, and why earlier rules missed."""
+    policy = _load(path)
+    if policy is None:
+        return 1
+    now = _now(now_text)
+    facts = _facts(_member_spec(member), now, "--member")
+    d = decide(policy, facts, now)
+    print(f"member: {facts.display_name} (id {facts.id})")
+    print(f"decision: {d.action.value}")
+    print(f"rule: {d.rule}")
+    if d.due is not None:
+        print(f"due: {d.due.isoformat()} (in {format_duration(d.due - now, 2)})")
+    if d.reply:
+        print(f"reply: {d.reply}")
+    if d.notify:
+        print(f"notify: {d.notify}")
+    if d.misses:
+        print("why not the earlier rules:")
+        for miss in d.misses:
+            print(f"  - {miss_words(miss)}")
+    print(f"policy: {policy.source} (version {d.policy_version})")
+    return 0
+
+
+def _jsonl(path: str, now: datetime) -> Iterator[MemberFacts]:
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise InputError(f"--members: cannot read {path}: {exc.strerror}") from exc
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                spec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{number}: not JSON ({exc})") from exc
+            yield _facts(spec, now, f"{path}:{number}")
+
+
+def _history(path: str) -> Iterator[MemberFacts]:
+    """Followers from a Followback database (read-only)."""
+    if not Path(path).is_file():
+        raise InputError(f"--history: no such database {path}")
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise InputError(f"--history: cannot open {path}: {exc}") from exc
+    query = (
+        "SELECT user_id, username, global_name, nick, bot, spammer, created_at, joined_at,"
+        " default_avatar, messages, owner_mentions, times_rejoined, churned,"
+        " declined_before, followed FROM members ORDER BY guild_id, user_id"
+    )
+    try:
+        rows = db.execute(query).fetchall()
+    except sqlite3.Error as exc:
+        raise InputError(f"--history: {path} has no usable 'members' table ({exc})") from exc
+    finally:
+        db.close()
+    for row in rows:
+        yield MemberFacts(
+            id=int(row[0]),
+            username=str(row[1] or row[0]),
+            global_name=row[2],
+            nick=row[3],
+            bot=bool(row[4]),
+            spammer=bool(row[5]),
+            created_at=_iso(row[6]),
+            joined_at=_iso(row[7]),
+            default_avatar=bool(row[8]),
+            messages=int(row[9] or 0),
+            owner_mentions=int(row[10] or 0),
+            times_rejoined=int(row[11] or 0),
+            churned=int(row[12] or 0),
+            declined_before=bool(row[13]),
+            followed=bool(row[14]),
+        )
+
+
+def _iso(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def simulate(path: str, members: str | None, history: str | None, now_text: str | None) -> int:
+    """One JSON decision per line on stdout, counts per action on stderr.
+
+    With --history and no --now, each follower is decided at the moment they joined,
+    as the live bot would have: "what would this policy have done back then?".
+    """
+    policy = _load(path)
+    if policy is None:
+        return 1
+    if (members is None) == (history is None):
+        raise InputError("simulate needs exactly one of --members FILE.jsonl or --history DB")
+    now = _now(now_text)
+    source = _jsonl(members, now) if members else _history(history or "")
+    counts: Counter[str] = Counter()
+    for facts in source:
+        at = now if now_text or members else (facts.joined_at or now)
+        d = decide(policy, facts, at)
+        counts[d.action.value] += 1
+        row = {
+            "id": str(facts.id),
+            "name": facts.display_name,
+            "action": d.action.value,
+            "rule": d.rule,
+            "due": d.due.isoformat() if d.due else None,
+        }
+        print(json.dumps(row, ensure_ascii=False))
+    total = sum(counts.values())
+    summary = ", ".join(f"{action} {n}" for action, n in counts.most_common()) or "nothing"
+    print(f"{total} member(s): {summary} (policy version {policy.version})", file=sys.stderr)
+    return 0
