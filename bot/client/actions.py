@@ -30,6 +30,10 @@ class DiscordActions:
         self._expect_role_change(guild_id, user_id)
         await _call(self._client.http.remove_role(guild_id, user_id, role_id, reason=reason))
 
+    async def has_role(self, guild_id: int, user_id: int, role_id: int) -> bool:
+        data = await _call(self._client.http.get_member(guild_id, user_id))
+        return str(role_id) in data.get("roles", [])
+
     async def send_dm(self, user_id: int, text: str, nonce: str) -> int:
         channel = await _call(self._client.create_dm(discord.Object(id=user_id)))
         message = await _call(channel.send(text, nonce=nonce, allowed_mentions=NO_PINGS))

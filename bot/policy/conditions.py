@@ -87,8 +87,7 @@ def _yes(value: object) -> str:
 
 
 def _names(m: Any) -> str:
-    found = [n for n in (m.nick, m.global_name, m.username) if n]
-    return " / ".join(repr(n) for n in dict.fromkeys(found)) or "no name"
+    return " / ".join([repr(n) for n in (m.nick, m.global_name, m.username) if n]) or "no name"
 
 
 class Compiler:
@@ -164,6 +163,9 @@ class Compiler:
         if key == "all":
             return checks[0] if len(checks) == 1 else _all(checks)
 
+        # The condition text is fixed, so it is built once here, not per decision.
+        cond = "any of (" + " | ".join(brief(n.plain()) for n in node.value) + ")"
+
         def any_(f: Any, now: datetime) -> Miss | None:
             misses = []
             for c in checks:
@@ -171,9 +173,7 @@ class Compiler:
                 if miss is None:
                     return None
                 misses.append(miss)
-            cond = " | ".join(m.condition for m in misses)
-            actual = "; ".join(m.actual for m in misses)
-            return Miss(rule, f"any of ({cond})", actual, tuple(misses))
+            return Miss(rule, cond, "; ".join([m.actual for m in misses]), tuple(misses))
 
         return any_
 
@@ -240,16 +240,22 @@ class Compiler:
         if not ops:
             return _never(rule, path)
         compiled = [(_CMP[op], n, f"{key}.{op}: {n}") for op, n in ops]
-        if len(compiled) == 1:
-            cmp, n, cond = compiled[0]
-            return lambda f, now: None if cmp(v := get(f), n) else Miss(rule, cond, str(v))
+        cache: dict[int, Miss | None] = {}  # counts repeat a lot; a Miss per value is enough
 
         def check(f: Any, now: datetime) -> Miss | None:
             v = get(f)
+            try:
+                return cache[v]
+            except KeyError:
+                pass
+            result = None
             for cmp, n, cond in compiled:
                 if not cmp(v, n):
-                    return Miss(rule, cond, str(v))
-            return None
+                    result = Miss(rule, cond, str(v))
+                    break
+            if len(cache) < 4096:
+                cache[v] = result
+            return result
 
         return check
 
@@ -268,7 +274,7 @@ class Compiler:
             age = now - t
             for cmp, d, cond in compiled:
                 if not cmp(age, d):
-                    return Miss(rule, cond, format_duration(age, 2))
+                    return Miss(rule, cond, _age_text(age))
             return None
 
         return check
@@ -301,6 +307,8 @@ class Compiler:
         pats = self._pattern(node, path, like=True)
         if not pats:
             return _never(rule, path)
+        # Wildcards carry no inline flags, so they merge into one regex: one scan per name.
+        pats = [re.compile("|".join(f"(?:{p.pattern})" for p in pats), re.IGNORECASE)]
         attrs = NAME_FACTS["name_matches"]
         return self._texts("name_like", pre, attrs, pats, _shown(node), rule, full=True)
 
@@ -418,6 +426,15 @@ class Compiler:
             return None
 
         return check
+
+
+def _age_text(age: timedelta) -> str:
+    # Coarse and fast: "30d4h", "5h12m", "40s"; ages need no more precision in a Miss.
+    if age.days:
+        return f"{age.days}d{age.seconds // 3600}h" if age.seconds >= 3600 else f"{age.days}d"
+    if age.seconds >= 3600:
+        return f"{age.seconds // 3600}h{age.seconds % 3600 // 60}m"
+    return f"{age.seconds // 60}m" if age.seconds >= 60 else f"{age.seconds}s"
 
 
 def _shown(node: Node) -> str:

@@ -55,6 +55,10 @@ class ActionGateway(Protocol):
         self, guild_id: int, user_id: int, role_id: int, reason: str
     ) -> None: ...
 
+    async def has_role(self, guild_id: int, user_id: int, role_id: int) -> bool:
+        """Whether the member holds the role now (a read, never a change)."""
+        ...
+
     async def send_dm(self, user_id: int, text: str, nonce: str) -> int:
         """Send a DM; returns the message id. Raises ActionFailed."""
         ...

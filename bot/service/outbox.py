@@ -93,16 +93,32 @@ class Outbox:
     async def recover(self) -> None:
         """Settle rows left `sending` by a crash, before the loop starts."""
         now = self._clock.now()
+        real_now = self._clock.real_time_for(now)
         for row in await self._store.in_doubt_actions():
-            if row.kind in MESSAGE_KINDS and now - row.updated_at > NONCE_WINDOW:
+            # Discord's nonce memory runs on real time, whatever our clock says.
+            age = real_now - self._clock.real_time_for(row.updated_at)
+            if row.kind in MESSAGE_KINDS and age > NONCE_WINDOW:
                 await self._store.mark_uncertain(
                     row.id, now, "sent or not before a crash; too old to re-send safely"
                 )
                 log.warning("outbox %s (%s) left uncertain after a crash", row.id, row.kind)
-            else:
-                # Role PUT/DELETE are idempotent; a message keeps its nonce, so Discord
-                # returns the first one instead of posting a second.
+            elif row.kind in MESSAGE_KINDS:
+                # The message keeps its nonce, so Discord returns the first one
+                # instead of posting a second.
                 await self._store.retry_action(row.id, now, None, "in doubt after a crash")
+            elif await self._role_already_applied(row):
+                await self._finish(row, now, {"recovered": True})
+            else:
+                await self._store.retry_action(row.id, now, None, "in doubt after a crash")
+
+    async def _role_already_applied(self, row: OutboxRow) -> bool:
+        try:
+            has = await self._gateway.has_role(
+                row.guild_id, row.user_id, int(row.payload["role_id"])
+            )
+        except ActionFailed:
+            return False  # let the normal path retry or record the refusal
+        return has == (row.kind == "add_role")
 
     async def _run(self) -> None:
         while True:
@@ -165,7 +181,9 @@ class Outbox:
             return
         if self._after_send is not None:
             await self._after_send(row)
-        finished = self._clock.now()
+        await self._finish(row, self._clock.now(), result)
+
+    async def _finish(self, row: OutboxRow, finished: datetime, result: dict[str, Any]) -> None:
         if row.kind == "dm":
             await self._store.record_dm_sent(row.user_id, row.id, finished)
         await self._store.complete_action(row.id, finished, result)
