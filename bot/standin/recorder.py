@@ -1,0 +1,98 @@
+"""A record of every request the bot made, with query helpers and waiters."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+_PARAM = re.compile(r"\{[^}]*\}")
+
+
+def normalize_route(route: str) -> str:
+    """'PUT /guilds/{guild_id}/x' and 'put /guilds/{g}/x' compare equal: names don't matter."""
+    method, _, path = route.strip().partition(" ")
+    return f"{method.upper()} {_PARAM.sub('{}', path.strip())}"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    route: str  # template, e.g. "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+    path: str  # concrete path without the /api/v10 prefix
+    json: Any
+    status: int
+    at: datetime
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "route": self.route,
+            "path": self.path,
+            "json": self.json,
+            "status": self.status,
+            "at": self.at.isoformat(),
+            "query": self.query,
+        }
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self._items: list[Recorded] = []
+        self._changed = asyncio.Event()
+
+    def add(self, item: Recorded) -> None:
+        self._items.append(item)
+        self._changed.set()
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def requests(self, method: str | None = None, route: str | None = None) -> list[Recorded]:
+        """Requests in order; `route` may be a template ("POST /channels/{channel_id}/messages")
+        or "METHOD /template" (then `method` may be None)."""
+        wanted = normalize_route(route) if route and " " in route.strip() else None
+        out = []
+        for item in self._items:
+            if method is not None and item.method != method.upper():
+                continue
+            if route is not None:
+                if wanted is not None:
+                    if normalize_route(item.route) != wanted:
+                        continue
+                elif normalize_route(f"X {item.route.partition(' ')[2]}") != normalize_route(
+                    f"X {route}"
+                ):
+                    continue
+            out.append(item)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    async def wait_for(
+        self,
+        method: str | None,
+        route: str | None,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[Recorded]:
+        async def waiter() -> list[Recorded]:
+            while True:
+                found = self.requests(method, route)
+                if len(found) >= count:
+                    return found
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(waiter(), timeout)
+        except TimeoutError:
+            got = len(self.requests(method, route))
+            raise TimeoutError(
+                f"waited {timeout}s for {count} x {method} {route}; got {got}"
+            ) from None
