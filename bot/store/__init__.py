@@ -1,0 +1,29 @@
+"""Storage: SQLite through aiosqlite. All of the project's SQL lives in this package."""
+
+from __future__ import annotations
+
+from bot.store.db import StoreError
+from bot.store.rows import (
+    ActionSpec,
+    DecisionRow,
+    EventRow,
+    MemberRow,
+    OutboxRow,
+    TimerRow,
+    TimerSpec,
+    UserInfo,
+)
+from bot.store.store import Store
+
+__all__ = [
+    "ActionSpec",
+    "DecisionRow",
+    "EventRow",
+    "MemberRow",
+    "OutboxRow",
+    "Store",
+    "StoreError",
+    "TimerRow",
+    "TimerSpec",
+    "UserInfo",
+]
