@@ -1,4 +1,4 @@
-"""bot/standin speaks JSON and must never import discord.py (it would agree with it, not test it)."""
+"""bot/standin speaks JSON and never imports discord.py: it tests discord.py, not agrees with it."""
 
 from __future__ import annotations
 

@@ -1,0 +1,94 @@
+"""The /_standin/ control API and the `followback standin` command."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot.client.target import point_discord_at, reset_discord_target
+from bot.standin import SampleWorld, StandIn
+from tests.standin.helpers import BareClient, all_intents
+
+
+async def _post(http: aiohttp.ClientSession, url: str, **kwargs: Any) -> Any:
+    async with http.post(url, json=kwargs) as resp:
+        data = await resp.json()
+        assert resp.status == 200, data
+        return data["result"]
+
+
+async def test_control_http_api(standin: StandIn, world: SampleWorld, bot: BareClient) -> None:
+    base = f"{standin.base_url}/_standin"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base) as resp:
+            info = await resp.json()
+        assert info["app_id"] == str(standin.app_id) and info["connected"] == 1
+        uid = await _post(http, f"{base}/join", guild_id=str(world.guild_id), username="remote")
+        (member,) = (await bot.wait_seen("member_join"))[0]
+        assert str(member.id) == uid
+        await bot.http.add_role(world.guild_id, member.id, world.follow_back_role_id)
+        roles = await _post(http, f"{base}/member_roles", guild_id=world.guild_id, user_id=uid)
+        assert roles == [str(world.follow_back_role_id)]
+        async with http.get(
+            f"{base}/requests", params={"route": "PUT /guilds/{g}/members/{u}/roles/{r}"}
+        ) as resp:
+            (recorded,) = (await resp.json())["result"]
+        assert recorded["status"] == 204 and recorded["method"] == "PUT"
+        await _post(http, f"{base}/fail", route="GET /users/{user_id}", status=404, code=10013)
+        try:
+            await bot.fetch_user(member.id)
+        except discord.NotFound as exc:
+            assert exc.code == 10013
+        else:
+            raise AssertionError("fault not applied")
+        msg = await _post(
+            http, f"{base}/say", channel_id=world.general_channel_id, author_id=uid, content="yo"
+        )
+        assert msg["content"] == "yo"
+        async with http.post(f"{base}/nope", json={}) as resp:
+            assert resp.status == 404
+
+
+FOLLOWBACK = Path(sys.executable).with_name("followback")
+
+
+async def test_followback_standin_command_serves_a_bare_client() -> None:
+    cmd = [str(FOLLOWBACK)] if FOLLOWBACK.exists() else [sys.executable, "-m", "bot"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        "standin",
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    client = BareClient(all_intents())
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 15)).decode()
+        match = re.fullmatch(r"standin ready: (http://127\.0\.0\.1:(\d+))\n", line)
+        assert match, line
+        assert int(match.group(2)) > 0
+        point_discord_at(match.group(1))
+        task = asyncio.create_task(client.start("any-token-works"))
+        await asyncio.wait_for(client.wait_until_ready(), 10)
+        assert [g.name for g in client.guilds] == ["Followback Test Server"]
+        guild = client.guilds[0]
+        assert discord.utils.get(guild.roles, name="Mutuals") is not None
+        await client.close()
+        await task
+    finally:
+        reset_discord_target()
+        if not client.is_closed():
+            await client.close()
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), 10)
+    assert code == 0
