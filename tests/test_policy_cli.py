@@ -1,0 +1,173 @@
+"""`followback policy ...` through bot.cli.main, as the owner would run it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+POLICIES = Path(__file__).resolve().parent.parent / "policies"
+DEFAULT = POLICIES / "late-and-announced.yaml"
+NOW = "2025-01-01T12:00:00Z"
+
+
+def broken_copy(tmp_path: Path, old: str, new: str) -> Path:
+    text = DEFAULT.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "broken.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, fragment: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if fragment in line)
+
+
+def test_check_all_shipped_policies(capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted(str(p) for p in POLICIES.glob("*.yaml"))
+    assert main(["policy", "check", *files]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": OK (") == len(files) >= 4
+
+
+def test_check_misspelt_decision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = broken_copy(tmp_path, "then: follow_back", "then: folow_back")
+    assert main(["policy", "check", str(DEFAULT), str(path)]) == 1
+    out = capsys.readouterr().out
+    line = line_of(path, "folow_back")
+    assert f"{path}:{line}:11: rules[3].then: unknown decision 'folow_back'" in out
+    assert "(did you mean 'follow_back'?)" in out and f"{DEFAULT}: OK" in out
+
+
+def test_check_missing_then(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = broken_copy(
+        tmp_path, "    then: ignore                # nothing sent, still recorded\n", ""
+    )
+    assert main(["policy", "check", str(path)]) == 1
+    line = line_of(path, "- name: bots")
+    assert f"{path}:{line}:5: rules[0]: missing required key 'then'" in capsys.readouterr().out
+
+
+def test_check_bad_duration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = broken_copy(tmp_path, "between: [12h, 48h]", "between: [12h, 2days]")
+    assert main(["policy", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    line = line_of(path, "2days")
+    assert (
+        f"{path}:{line}:" in out and "rules[5].then.later.between[1]: bad duration '2days'" in out
+    )
+
+
+def test_check_failing_example_names_it_and_what_was_got(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = broken_copy(
+        tmp_path,
+        "expect: {rule: bots, action: ignore}",
+        "expect: {rule: friends, action: follow_back}",
+    )
+    assert main(["policy", "check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "member 'helper-bot'" in out and "FAILED" in out
+    assert "got rule 'bots', action ignore" in out and "1 of 11 example(s) failed" in out
+
+
+def test_check_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "check", str(tmp_path / "gone.yaml")]) == 1
+    assert "gone.yaml:1:1: cannot read the policy file" in capsys.readouterr().out
+
+
+def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    member = json.dumps({"name": "newcomer", "id": 42, "account_age": "30d"})
+    assert main(["policy", "explain", str(DEFAULT), "--member", member, "--now", NOW]) == 0
+    out = capsys.readouterr().out
+    assert "decision: later" in out and "rule: everyone else" in out
+    assert "due: 2025-01-0" in out and "notify: late_notice" in out
+    assert "rule 'bots' did not match: bot is false (needs true)" in out
+    assert "rule 'already following' did not match: followed is false (needs true)" in out
+    assert "rule 'follow-for-follow churn' did not match: churned is 0 (needs at least 2)" in out
+    assert "version " in out
+
+
+def test_explain_is_stable_and_matches_simulate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    member = {"name": "newcomer", "id": 42}
+    main(["policy", "explain", str(DEFAULT), "--member", json.dumps(member), "--now", NOW])
+    due_line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("due:"))
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_text(json.dumps(member) + "\n", encoding="utf-8")
+    main(["policy", "simulate", str(DEFAULT), "--members", str(jsonl), "--now", NOW])
+    row = json.loads(capsys.readouterr().out)
+    assert due_line.split()[1] == row["due"]
+
+
+def test_explain_bad_member(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "explain", str(DEFAULT), "--member", "{nope"]) == 2
+    assert "--member: not JSON" in capsys.readouterr().err
+    assert main(["policy", "explain", str(DEFAULT), "--member", '{"nmae": "x"}']) == 2
+    assert "did you mean 'name'" in capsys.readouterr().err
+
+
+def test_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    jsonl = tmp_path / "members.jsonl"
+    rows = [{"name": "robo", "bot": True}, {"name": "ada_l"}, {}, {"name": "x", "churned": 2}]
+    jsonl.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    assert main(["policy", "simulate", str(DEFAULT), "--members", str(jsonl), "--now", NOW]) == 0
+    captured = capsys.readouterr()
+    out = [json.loads(line) for line in captured.out.splitlines()]
+    assert [(o["name"], o["action"], o["rule"]) for o in out] == [
+        ("robo", "ignore", "bots"),
+        ("ada_l", "follow_back", "friends"),
+        ("someone", "later", "everyone else"),
+        ("x", "decline", "follow-for-follow churn"),
+    ]
+    assert out[2]["due"] is not None and out[0]["due"] is None and out[0]["id"].isdigit()
+    assert (
+        "4 member(s): " in captured.err and "ignore 1" in captured.err and "later 1" in captured.err
+    )
+
+
+def test_simulate_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "bot.db"
+    con = sqlite3.connect(db)
+    con.execute(
+        "CREATE TABLE members (guild_id, user_id, username, global_name, nick, bot, spammer,"
+        " created_at, joined_at, default_avatar, messages, owner_mentions, times_rejoined,"
+        " churned, declined_before, followed)"
+    )
+    con.execute(
+        "INSERT INTO members VALUES (1, 7, 'robo', NULL, NULL, 1, 0, '2020-01-01T00:00:00+00:00',"
+        " '2024-12-01T00:00:00+00:00', 0, 0, 0, 0, 0, 0, 0)"
+    )
+    con.execute(
+        "INSERT INTO members VALUES (1, 8, 'pal', 'Pal', NULL, 0, 0, '2020-01-01T00:00:00',"
+        " '2024-12-01T10:00:00', 0, 3, 0, 0, 0, 0, 0)"
+    )
+    con.commit()
+    con.close()
+    assert main(["policy", "simulate", str(DEFAULT), "--history", str(db)]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(o["id"], o["action"]) for o in out] == [("7", "ignore"), ("8", "later")]
+    assert out[1]["due"].startswith("2024-12-0")  # decided as of when they joined
+
+
+def test_simulate_history_without_members_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "empty.db"
+    sqlite3.connect(db).close()
+    assert main(["policy", "simulate", str(DEFAULT), "--history", str(db)]) == 2
+    assert "no usable 'members' table" in capsys.readouterr().err
+
+
+def test_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    committed = json.loads((POLICIES / "policy.schema.json").read_text(encoding="utf-8"))
+    assert schema == committed
