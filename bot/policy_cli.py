@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.policy import (
+    ExampleResult,
     MemberFacts,
     Policy,
     PolicyError,
@@ -74,11 +75,8 @@ def check(files: list[str]) -> int:
         failed = [r for r in results if r.failed]
         for result in failed:
             print(f"{path}: {result.describe()}")
-        reached = {r.rule for r in results}
-        unreached = [r.name for r in (*policy.rules, *policy.mentions) if r.name not in reached]
-        if unreached:  # a hint, not a failure: rules no example exercises
-            names = ", ".join(repr(n) for n in unreached)
-            print(f"{path}: note: no example reaches rule(s) {names}")
+        for note in notes(policy, results):
+            print(f"{path}: note: {note}")
         if failed:
             print(f"{path}: {len(failed)} of {len(results)} example(s) failed")
             worst = 1
@@ -86,6 +84,24 @@ def check(files: list[str]) -> int:
             rules = len(policy.rules) + len(policy.mentions)
             print(f"{path}: OK ({rules} rules, {len(results)} examples passed)")
     return worst
+
+
+def notes(policy: Policy, results: list[ExampleResult]) -> list[str]:
+    """Hints, not failures: rules no example reaches, DMs that can never be sent."""
+    out = []
+    reached = {(r.example.kind, r.rule) for r in results}
+    for kind, rules in (("member", policy.rules), ("mention", policy.mentions)):
+        missed = [r.name for r in rules if (kind, r.name) not in reached]
+        if missed:
+            out.append(f"no {kind} example reaches rule(s) {', '.join(map(repr, missed))}")
+    for rule in policy.rules:
+        for name in (rule.then.reply, rule.then.notify):
+            if name and not policy.replies[name].dm:
+                out.append(
+                    f"rule {rule.name!r} would message {name!r}, but that template has no"
+                    " `dm: true`, so nothing will be sent"
+                )
+    return out
 
 
 def _now(text: str | None) -> datetime:

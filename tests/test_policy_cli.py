@@ -171,3 +171,32 @@ def test_schema(capsys: pytest.CaptureFixture[str]) -> None:
     schema = json.loads(capsys.readouterr().out)
     committed = json.loads((POLICIES / "policy.schema.json").read_text(encoding="utf-8"))
     assert schema == committed
+
+
+def test_check_notes_unreached_rules_and_unsendable_dms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = broken_copy(
+        tmp_path, "  late_notice:\n    dm: true\n", "  late_notice:\n    dm: false\n"
+    )
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.split("\nexamples:")[0] + "\n", encoding="utf-8")
+    assert main(["policy", "check", str(path)]) == 0  # notes are hints, not failures
+    out = capsys.readouterr().out
+    assert "note: no member example reaches rule(s) 'bots'," in out
+    assert "note: rule 'everyone else' would message 'late_notice', but that template has no" in out
+
+
+def test_explain_with_raw_times(capsys: pytest.CaptureFixture[str]) -> None:
+    member = {
+        "name": "fresh",
+        "created_at": "2024-12-31T12:00:00+00:00",
+        "joined_at": "2025-01-01T11:00:00Z",
+        "churned": 2,
+    }
+    assert (
+        main(["policy", "explain", str(DEFAULT), "--member", json.dumps(member), "--now", NOW]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "decision: decline" in out and "reply: decline_quiet" in out
+    assert "rule: follow-for-follow churn" in out and "due:" not in out

@@ -173,7 +173,7 @@ class _Loader:
     def owner(self, node: Node | None) -> Owner:
         if node is None:
             return Owner()
-        fields = self.mapping(node, "owner", ("timezone", "digest_at")) or {}
+        fields = self.mapping(node, "owner", ("timezone", "digest_at", "name")) or {}
         tz, at = "UTC", time(9, 0)
         if "timezone" in fields:
             value = self.text_value(fields["timezone"], "owner.timezone")
@@ -198,7 +198,8 @@ class _Loader:
                     "owner.digest_at",
                     f'expected a local time like "09:00", not {brief(raw)!r}',
                 )
-        return Owner(tz, at)
+        name = self.text_value(fields["name"], "owner.name") if "name" in fields else None
+        return Owner(tz, at, name)
 
     def follow_back(self, node: Node | None) -> str | None:
         if node is None:

@@ -58,6 +58,7 @@ def render_reply(template: ReplyTemplate, variant: int, **values: str) -> str:
 class Owner:
     timezone: str = "UTC"
     digest_at: time = time(9, 0)
+    name: str | None = None  # how replies say {owner}; None lets the bot use its own default
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,6 +189,7 @@ def policy_json_schema() -> dict[str, Any]:
                 {
                     "timezone": {"type": "string", "description": "IANA name, e.g. Europe/Berlin"},
                     "digest_at": {"type": "string", "pattern": r"^\d{1,2}:\d{2}$"},
+                    "name": {"type": "string", "description": "how replies say {owner}"},
                 }
             ),
             "follow_back": _closed({"role": _ref("id_or_name")}, ["role"]),
