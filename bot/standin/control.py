@@ -30,6 +30,7 @@ ID_ARGS = {
     "author_id",
     "message_id",
     "reply_to",
+    "interaction_id",
 }
 ID_LIST_ARGS = {"role_ids", "mentions", "mention_roles"}
 DATETIME_ARGS = {"created_at", "joined_at"}
@@ -83,6 +84,10 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "set_nick": standin.set_nick,
         "say": standin.say,
         "dm": standin.dm,
+        "edit": standin.edit,
+        "delete": standin.delete,
+        "react": standin.react,
+        "wait_response": _wait_response(standin),
         "slash": standin.slash,
         "click": standin.click,
         "member_roles": standin.member_roles,
@@ -153,8 +158,19 @@ def _wait_for(standin: StandIn) -> Callable[..., Any]:
         method: str | None = None,
         route: str | None = None,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> list[Recorded]:
         return await standin.wait_for(method, route, count, timeout)
 
     return wait_for
+
+
+def _wait_response(standin: StandIn) -> Callable[..., Any]:
+    async def wait_response(interaction_id: int | str, timeout: float = 5.0) -> Any:
+        ix = standin.interactions.get(int(interaction_id))
+        if ix is None:
+            raise LookupError(f"unknown interaction {interaction_id}")
+        await ix.wait_response(timeout)
+        return ix
+
+    return wait_response

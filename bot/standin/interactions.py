@@ -48,7 +48,7 @@ class Interaction:
     def token_expired(self) -> bool:
         return time.monotonic() - self.created > TOKEN_LIFETIME
 
-    async def wait_response(self, timeout: float = 5.0) -> Json:  # noqa: ASYNC109 - the driver API takes timeouts
+    async def wait_response(self, timeout: float = 5.0) -> Json:
         """Wait until the bot called the interaction callback; returns its JSON body."""
         try:
             await asyncio.wait_for(self._answered.wait(), timeout)
@@ -57,7 +57,7 @@ class Interaction:
         assert self.response is not None
         return self.response
 
-    async def wait_followups(self, count: int = 1, timeout: float = 5.0) -> list[Json]:  # noqa: ASYNC109 - the driver API takes timeouts
+    async def wait_followups(self, count: int = 1, timeout: float = 5.0) -> list[Json]:
         deadline = time.monotonic() + timeout
         while len(self.followups) < count:
             if time.monotonic() > deadline:

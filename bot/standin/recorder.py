@@ -79,7 +79,7 @@ class Recorder:
         method: str | None,
         route: str | None,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> list[Recorded]:
         async def waiter() -> list[Recorded]:
             while True:

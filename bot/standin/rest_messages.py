@@ -280,6 +280,33 @@ async def delete_message(request: web.Request) -> web.Response:
     return no_content()
 
 
+async def put_reaction(request: web.Request) -> web.Response:
+    standin = _standin(request)
+    channel = channel_of(request)
+    msg = message_in(request, channel)
+    emoji = request.match_info["emoji"]
+    if not emoji or len(emoji) > 100:
+        raise ApiError(400, 10014, "Unknown Emoji")
+    users = msg.reactions.setdefault(emoji, [])
+    if standin.bot_user_id not in users:
+        users.append(standin.bot_user_id)
+        standin.dispatch_reaction(msg, standin.bot_user_id, emoji, added=True)
+    return no_content()
+
+
+async def delete_own_reaction(request: web.Request) -> web.Response:
+    standin = _standin(request)
+    channel = channel_of(request)
+    msg = message_in(request, channel)
+    users = msg.reactions.get(request.match_info["emoji"], [])
+    if standin.bot_user_id in users:
+        users.remove(standin.bot_user_id)
+        standin.dispatch_reaction(
+            msg, standin.bot_user_id, request.match_info["emoji"], added=False
+        )
+    return no_content()
+
+
 # -- interactions ---------------------------------------------------------------------------------
 
 
@@ -430,6 +457,9 @@ def setup_routes(api: web.Application) -> None:
     add("GET", "/channels/{channel_id}/messages/{message_id}", get_message)
     add("PATCH", "/channels/{channel_id}/messages/{message_id}", patch_message)
     add("DELETE", "/channels/{channel_id}/messages/{message_id}", delete_message)
+    reaction = "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me"
+    add("PUT", reaction, put_reaction)
+    add("DELETE", reaction, delete_own_reaction)
     add("POST", "/interactions/{interaction_id}/{interaction_token}/callback", interaction_callback)
     add("POST", "/webhooks/{application_id}/{interaction_token}", webhook_execute)
     msg_path = "/webhooks/{application_id}/{interaction_token}/messages/{message_id}"

@@ -12,8 +12,10 @@ from aiohttp import web
 
 from bot.standin.faults import Faults, RateLimits
 from bot.standin.gateway import (
+    DIRECT_MESSAGE_REACTIONS,
     DIRECT_MESSAGES,
     GUILD_MEMBERS,
+    GUILD_MESSAGE_REACTIONS,
     GUILD_MESSAGES,
     GUILDS,
     Gateway,
@@ -34,6 +36,7 @@ from bot.standin.state import (
     Role,
     User,
     World,
+    emoji_json,
 )
 from bot.standin.world_driver import DriverMixin
 
@@ -67,6 +70,7 @@ class StandIn(DriverMixin):
         # a modern application's id equals its bot user's id
         self.bot_user_id = self.add_user("Followback", bot=True)
         self.app_id = self.bot_user_id
+        self.world.bot_user_id = self.bot_user_id
         self.app_name = "Followback"
         self.verify_key = secrets.token_hex(32)
 
@@ -290,6 +294,25 @@ class StandIn(DriverMixin):
         intent, stripped = self._message_payloads(msg, data)
         self.gateway.dispatch("MESSAGE_CREATE", data, intent=intent, stripped=stripped)
 
+    def dispatch_reaction(self, msg: Message, user_id: int, emoji: str, *, added: bool) -> None:
+        data: Json = {
+            "user_id": str(user_id),
+            "channel_id": str(msg.channel_id),
+            "message_id": str(msg.id),
+            "emoji": emoji_json(emoji),
+            "burst": False,
+            "type": 0,
+        }
+        if msg.guild_id:
+            data["guild_id"] = str(msg.guild_id)
+            if added and user_id in self.world.guilds[msg.guild_id].members:
+                data["member"] = self.world.member_json(msg.guild_id, user_id)
+            if added:
+                data["message_author_id"] = str(msg.author_id)
+        intent = GUILD_MESSAGE_REACTIONS if msg.guild_id else DIRECT_MESSAGE_REACTIONS
+        event = "MESSAGE_REACTION_ADD" if added else "MESSAGE_REACTION_REMOVE"
+        self.gateway.dispatch(event, data, intent=intent)
+
     def dispatch_message_update(self, msg: Message) -> None:
         data = self.world.message_json(msg.id)
         intent, stripped = self._message_payloads(msg, data)
@@ -319,9 +342,14 @@ class StandIn(DriverMixin):
         return self.world.user_json(user_id) if user_id in self.world.users else None
 
     def messages(self, channel_id: int) -> list[Json]:
-        """Messages in a channel, oldest first."""
-        ids = self.world.channel_messages.get(channel_id, [])
-        return [self.world.message_json(i) for i in ids]
+        """Messages in a channel, oldest first, as Discord's JSON plus the `allowed_mentions`
+        the bot sent with each (None when it sent none or a user wrote it)."""
+        out = []
+        for message_id in self.world.channel_messages.get(channel_id, []):
+            data = self.world.message_json(message_id)
+            data["allowed_mentions"] = self.world.messages[message_id].allowed_mentions
+            out.append(data)
+        return out
 
     def dms_to(self, user_id: int) -> list[Json]:
         """Messages the bot sent in its DM channel with this user."""
@@ -341,12 +369,12 @@ class StandIn(DriverMixin):
         method: str | None,
         route: str | None,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> list[Recorded]:
         """Wait until the bot made `count` such requests (all of them so far are returned)."""
         return await self.recorder.wait_for(method, route, count, timeout)
 
-    async def wait_connected(self, count: int = 1, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - the driver API takes timeouts
+    async def wait_connected(self, count: int = 1, timeout: float = 5.0) -> None:
         async def poll() -> None:
             while len(self.connected_sessions()) < count:  # noqa: ASYNC110 - rare, test-only
                 await asyncio.sleep(0.01)

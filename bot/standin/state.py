@@ -226,6 +226,7 @@ class Message:
     webhook_id: int | None = None
     interaction_id: int | None = None
     type: int = 0
+    reactions: dict[str, list[int]] = field(default_factory=dict)  # emoji -> user ids
 
     @property
     def timestamp(self) -> datetime:
@@ -244,6 +245,7 @@ class World:
         self.channel_messages: dict[int, list[int]] = {}
         self.dm_by_user: dict[int, int] = {}
         self.global_commands: dict[int, Json] = {}
+        self.bot_user_id = 0  # set by the StandIn once its bot user exists
 
     # -- lookups -----------------------------------------------------------------------------
     def user_json(self, user_id: int) -> Json:
@@ -331,6 +333,12 @@ class World:
         }
         if msg.nonce is not None:
             data["nonce"] = msg.nonce
+        if msg.reactions:
+            data["reactions"] = [
+                _reaction_json(emoji, users, self.bot_user_id)
+                for emoji, users in msg.reactions.items()
+                if users
+            ]
         if msg.webhook_id is not None:
             data["webhook_id"] = str(msg.webhook_id)
         if msg.interaction_id is not None:
@@ -383,3 +391,20 @@ class World:
 
     def now(self) -> datetime:
         return now()
+
+
+def emoji_json(emoji: str) -> Json:
+    """'👍' or 'name:id' (custom emoji, as in Discord's reaction URLs)."""
+    name, _, eid = emoji.partition(":")
+    return {"id": eid or None, "name": name}
+
+
+def _reaction_json(emoji: str, users: list[int], bot_id: int) -> Json:
+    return {
+        "emoji": emoji_json(emoji),
+        "count": len(users),
+        "count_details": {"burst": 0, "normal": len(users)},
+        "me": bot_id in users,
+        "me_burst": False,
+        "burst_colors": [],
+    }

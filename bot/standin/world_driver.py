@@ -49,6 +49,11 @@ class DriverMixin:
         def dm_channel(self, user_id: int) -> Channel: ...
         def store_and_dispatch(self, msg: Message) -> None: ...
         def dispatch_member_update(self, guild_id: int, user_id: int) -> None: ...
+        def dispatch_message_update(self, msg: Message) -> None: ...
+        def delete_and_dispatch(self, msg: Message) -> None: ...
+        def dispatch_reaction(
+            self, msg: Message, user_id: int, emoji: str, *, added: bool
+        ) -> None: ...
 
     # -- members ---------------------------------------------------------------------------------
     def _add_member(
@@ -196,6 +201,29 @@ class DriverMixin:
         self.store_and_dispatch(msg)
         await asyncio.sleep(0)
         return world.message_json(msg.id)
+
+    async def edit(self, message_id: int, content: str) -> Json:
+        """The author edits a message (MESSAGE_UPDATE)."""
+        msg = self.world.messages[message_id]
+        msg.content = content
+        msg.edited_at = self.world.now()
+        self.dispatch_message_update(msg)
+        await asyncio.sleep(0)
+        return self.world.message_json(message_id)
+
+    async def delete(self, message_id: int) -> None:
+        """The author (or a moderator) deletes a message (MESSAGE_DELETE)."""
+        self.delete_and_dispatch(self.world.messages[message_id])
+        await asyncio.sleep(0)
+
+    async def react(self, message_id: int, user_id: int, emoji: str) -> None:
+        """A user adds a reaction (MESSAGE_REACTION_ADD); `emoji` is '👍' or 'name:id'."""
+        msg = self.world.messages[message_id]
+        users = msg.reactions.setdefault(emoji, [])
+        if user_id not in users:
+            users.append(user_id)
+            self.dispatch_reaction(msg, user_id, emoji, added=True)
+        await asyncio.sleep(0)
 
     async def dm(self, user_id: int, content: str) -> Json:
         """A user writes to the bot in DMs."""

@@ -48,7 +48,7 @@ class BareClient(commands.Bot):
         self._changed.set()
         super().dispatch(event_name, *args, **kwargs)
 
-    async def wait_seen(self, event: str, count: int = 1, timeout: float = 5.0) -> list[Any]:  # noqa: ASYNC109 - the driver API takes timeouts
+    async def wait_seen(self, event: str, count: int = 1, timeout: float = 5.0) -> list[Any]:
         async def waiter() -> list[Any]:
             while len(self.seen[event]) < count:
                 self._changed.clear()
