@@ -189,9 +189,17 @@ class Compiler:
             return _never(rule, path)
         self._stack.append(name)
         try:
-            return self.compile(self.named[name], f"conditions.{name}", rule)
+            inner = self.compile(self.named[name], f"conditions.{name}", rule)
         finally:
             self._stack.pop()
+        cond = f"is: {name}"
+
+        # Keep the name in the explanation: "'trusted' does not hold: ...".
+        def named(f: Any, now: datetime) -> Miss | None:
+            miss = inner(f, now)
+            return None if miss is None else Miss(rule, cond, miss.actual, (miss,))
+
+        return named
 
     # --- facts -----------------------------------------------------------
     def _bool(self, key: str, attr: str, node: Node, path: str, rule: str) -> Check:
@@ -365,7 +373,8 @@ class Compiler:
             return _never(rule, path)
         wanted = frozenset(names)
         get = attrgetter(pre + "roles")
-        cond = f"{key}: {brief(node.plain())}" if key == "has_role" else f"roles.{mode}: {names}"
+        shown = brief(node.plain()) if key == "has_role" else brief(names)
+        cond = f"{key}: {shown}" if key == "has_role" else f"roles.{mode}: {shown}"
 
         def check(f: Any, now: datetime) -> Miss | None:
             have = get(f)

@@ -88,10 +88,16 @@ def miss_words(miss: Miss) -> str:
 
 
 def _words(miss: Miss) -> str:
+    if miss.condition.startswith("is: ") and miss.parts:
+        return f"{miss.condition[4:]!r} does not hold: {_words(miss.parts[0])}"
     if miss.parts:
         return "none of these held: " + "; ".join(_words(p) for p in miss.parts)
+    if miss.condition.startswith("not "):
+        inner = miss.condition[4:]
+        inner = repr(inner[4:]) if inner.startswith("is: ") else inner
+        return f"{inner} holds (the rule needs it not to)"
     cond, sep, needs = miss.condition.partition(": ")
-    if not sep or cond.startswith("not ") or " " in cond:
+    if not sep or " " in cond:
         return f"{miss.condition} (was {miss.actual})"
     fact, _, op = cond.partition(".")
     if cond == "in_list":
@@ -103,7 +109,9 @@ def _words(miss: Miss) -> str:
     if fact == "surge":
         return f"{miss.actual} (needs {op.removeprefix('joins.').replace('_', ' ')} {needs})"
     if fact in ("has_role", "roles"):
-        return f"roles are {miss.actual} (needs {op or 'any'} of {needs})"
+        have = "has no roles" if miss.actual == "no roles" else f"has roles {miss.actual}"
+        wants = {"all": "all of", "none": "none of"}.get(op, "one of")
+        return f"{have} (needs {wants} {needs.strip('[]')})"
     if op in _OPS:
         needs = f"{_OPS[op]} {needs}"
     return f"{fact} is {miss.actual} (needs {needs})"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.policy import Action, decide, load_policy_text
+from bot.policy import Action, decide, load_policy_text, miss_words
 from tests.policy.helpers import HEADER, NOW, make_policy, member
 
 
@@ -100,4 +100,24 @@ def test_named_conditions_are_reused() -> None:
     assert decide(policy, member(name="ada_l"), NOW).rule == "trusted ones"
     decision = decide(policy, member(), NOW)
     assert decision.rule == "rest"
-    assert decision.misses[0].condition == "any of (in_list: known | has_role: VIP)"
+    named = decision.misses[0]
+    assert (named.condition, named.parts[0].condition) == (
+        "is: trusted",
+        "any of (in_list: known | has_role: VIP)",
+    )
+    assert miss_words(named).startswith(
+        "rule 'trusted ones' did not match: 'trusted' does not hold: none of these held: "
+    )
+    assert miss_words(named).endswith("has no roles (needs one of VIP)")
+
+
+def test_not_and_roles_in_plain_words() -> None:
+    policy = make_policy(
+        "- {name: not bots, when: {not: {bot: true}}, then: ignore}\n"
+        "- {name: staff, when: {roles: {all: [Mod, Admin]}}, then: ignore}"
+    )
+    d = decide(policy, member(bot=True, roles=["Mod"]), NOW)
+    assert [miss_words(m) for m in d.misses] == [
+        "rule 'not bots' did not match: bot: true holds (the rule needs it not to)",
+        "rule 'staff' did not match: has roles Mod (needs all of Mod, Admin)",
+    ]
