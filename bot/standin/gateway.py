@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -43,6 +44,7 @@ PRIVILEGED = {
 
 HEARTBEAT_INTERVAL_MS = 41250
 REPLAY_LIMIT = 200_000
+RESUME_WINDOW = 180.0  # seconds a disconnected session can still be resumed
 CHUNK_SIZE = 1000
 
 OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE = 0, 1, 2, 3
@@ -122,6 +124,11 @@ class Session:
     seq: int = 0
     buffer: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=REPLAY_LIMIT))
     conn: Connection | None = None
+    disconnected_at: float | None = None
+
+    def expired(self) -> bool:
+        gone = self.disconnected_at
+        return gone is not None and time.monotonic() - gone > RESUME_WINDOW
 
     def has(self, intent: int) -> bool:
         return bool(self.intents & intent)
@@ -159,6 +166,9 @@ class Gateway:
         full_text: str | None = None
         stripped_text: str | None = None
         for session in list(self.sessions.values()):
+            if session.conn is None and session.expired():
+                del self.sessions[session.id]
+                continue
             if intent is not None and not session.has(intent):
                 continue
             if only is not None and not only(session):
@@ -176,13 +186,17 @@ class Gateway:
         for conn in list(self.connections):
             await conn.flush()
 
-    async def drop(self, *, resumable: bool = True) -> None:
+    async def drop(self, *, resumable: bool = True, reconnect_op: bool = False) -> None:
         for session in list(self.sessions.values()):
             conn = session.conn
             if conn is None:
                 continue
             session.conn = None
-            if resumable:
+            session.disconnected_at = time.monotonic()
+            if resumable and reconnect_op:
+                conn.push(_op(OP_RECONNECT, None))  # the client closes and resumes
+                await conn.flush()
+            elif resumable:
                 await conn.close(4000, "Unknown error")  # discord.py resumes after 4000
             else:
                 conn.push(_op(OP_INVALID_SESSION, False))
@@ -245,7 +259,11 @@ class Gateway:
         finally:
             self.connections.discard(conn)
             if session is not None and session.conn is conn:
-                session.conn = None  # stays resumable
+                session.conn = None  # stays resumable for a while...
+                session.disconnected_at = time.monotonic()
+                if ws.close_code in (1000, 1001):
+                    # ...unless the client closed cleanly: Discord then ends the session
+                    self.sessions.pop(session.id, None)
             if not ws.closed:
                 await conn.close(1000)
             else:
@@ -305,6 +323,9 @@ class Gateway:
 
     def _resume(self, conn: Connection, data: Json) -> Session | None:
         session = self.sessions.get(str((data or {}).get("session_id")))
+        if session is not None and session.conn is None and session.expired():
+            del self.sessions[session.id]
+            session = None
         if session is None or not self.standin.token_ok(str(data.get("token", ""))):
             conn.push(_op(OP_INVALID_SESSION, False))
             return None
@@ -312,6 +333,7 @@ class Gateway:
             old = session.conn
             asyncio.get_running_loop().create_task(old.close(4009, "Session superseded"))
         session.conn = conn
+        session.disconnected_at = None
         last = data.get("seq") or 0
         for seq, text in session.buffer:
             if seq > last:

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.standin.snowflake import now
-from bot.standin.state import Member
 
 if TYPE_CHECKING:
     from bot.standin.server import StandIn
@@ -36,8 +35,6 @@ def seed_sample(standin: StandIn) -> SampleWorld:
     standin.add_role(guild_id, "Regulars")
     general = standin.add_text_channel(guild_id, "general")
     digest = standin.add_text_channel(guild_id, "followback-digest")
-    world = standin.world
-    guild = world.guilds[guild_id]
     long_ago = now() - timedelta(days=900)
     members: list[int] = []
     for name, global_name, age in (
@@ -51,7 +48,7 @@ def seed_sample(standin: StandIn) -> SampleWorld:
             created_at=now() - timedelta(days=age),
             avatar=hashlib.md5(name.encode()).hexdigest(),
         )
-        guild.members[uid] = Member(uid, guild_id, long_ago + timedelta(days=len(members)))
+        standin.add_member(guild_id, uid, joined_at=long_ago + timedelta(days=len(members)))
         members.append(uid)
     return SampleWorld(
         guild_id=guild_id,

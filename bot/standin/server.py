@@ -203,6 +203,7 @@ class StandIn(DriverMixin):
         now = world.now()
         guild.members[owner_id] = Member(owner_id, guild_id, now)
         guild.members[self.bot_user_id] = Member(self.bot_user_id, guild_id, now, [bot_role])
+        guild.ever_joined.update(guild.members)
         for session in list(self.gateway.sessions.values()):  # the bot "joins" a new guild
             data = self.gateway._guild_create(session, guild_id)
             session.send_dispatch("GUILD_CREATE", json.dumps(data))
@@ -387,8 +388,10 @@ class StandIn(DriverMixin):
         bucket headers so discord.py paces itself, and 429 when exceeded."""
         self.rate_limits.set(route, limit, per)
 
-    async def drop_connection(self, resumable: bool = True) -> None:
-        await self.gateway.drop(resumable=resumable)
+    async def drop_connection(self, resumable: bool = True, *, reconnect_op: bool = False) -> None:
+        """Resumable: close with 4000 (or send op 7 RECONNECT if `reconnect_op`); events in the
+        meantime are replayed on RESUME. Not resumable: op 9 INVALID_SESSION d=false."""
+        await self.gateway.drop(resumable=resumable, reconnect_op=reconnect_op)
 
     async def flush(self) -> None:
         """Let queued gateway frames reach the sockets."""

@@ -166,6 +166,7 @@ class Guild:
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     commands: dict[int, Json] = field(default_factory=dict)
+    ever_joined: set[int] = field(default_factory=set)  # for the DID_REJOIN member flag
 
     def base_json(self) -> Json:
         features = ["MEMBER_VERIFICATION_GATE_ENABLED"] if self.screening else []

@@ -20,6 +20,7 @@ USER_MENTION = re.compile(r"<@!?(\d+)>")
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
 OPTION_TYPES_WITH_IDS = {6, 7, 8, 9, 11}
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+DID_REJOIN = 1 << 0
 
 
 class DriverMixin:
@@ -71,11 +72,33 @@ class DriverMixin:
             guild_id,
             joined_at or self.world.now(),
             pending=guild.screening if pending is None else pending,
+            flags=DID_REJOIN if user_id in guild.ever_joined else 0,
         )
         guild.members[user_id] = member
+        guild.ever_joined.add(user_id)
         data = member.to_json(self.world.users[user_id])
         data["guild_id"] = str(guild_id)
         return data
+
+    def add_member(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        joined_at: datetime | None = None,
+        roles: Sequence[int] = (),
+        pending: bool | None = None,
+        nick: str | None = None,
+    ) -> None:
+        """Seed an existing user as a member (sync; GUILD_MEMBER_ADD goes to connected bots)."""
+        data = self._add_member(guild_id, user_id, joined_at, pending)
+        member = self.world.guilds[guild_id].members[user_id]
+        member.roles = [r for r in roles if r != guild_id]
+        member.nick = nick
+        if roles or nick:
+            data = member.to_json(self.world.users[user_id])
+            data["guild_id"] = str(guild_id)
+        self.gateway.dispatch("GUILD_MEMBER_ADD", data, intent=GUILD_MEMBERS)
 
     async def join(
         self,

@@ -9,6 +9,7 @@ import pytest
 
 from bot.standin import SampleWorld, StandIn
 from tests.standin.conftest import Connect
+from tests.standin.helpers import BareClient
 
 
 async def test_no_member_events_without_members_intent(
@@ -118,3 +119,35 @@ async def test_chunking_for_large_guild(standin: StandIn, connect: Connect) -> N
     assert guild is not None and guild.chunked
     assert len(guild.members) == 302  # owner + bot + 300
     assert any(s.has(1 << 1) for s in standin.sessions())
+
+
+async def test_reconnect_op_resumes(standin: StandIn, world: SampleWorld, connect: Connect) -> None:
+    bot = await connect()
+    await standin.drop_connection(reconnect_op=True)
+    uid = await standin.join(world.guild_id, username="during_reconnect")
+    await bot.wait_seen("resumed", timeout=10)
+    (member,) = (await bot.wait_seen("member_join"))[0]
+    assert member.id == uid
+
+
+async def test_closed_client_leaves_a_resumable_session(standin: StandIn, connect: Connect) -> None:
+    bot = await connect()
+    assert len(standin.connected_sessions()) == 1
+    await bot.close()  # discord.py's socket ends with 4000 here, so Discord keeps the session
+    for _ in range(100):
+        if not standin.connected_sessions():
+            break
+        await asyncio.sleep(0.01)
+    assert standin.connected_sessions() == []
+    assert len(standin.sessions()) == 1
+
+
+async def test_rejoin_sets_did_rejoin_flag(
+    standin: StandIn, world: SampleWorld, bot: BareClient
+) -> None:
+    uid = world.member_ids[0]
+    await standin.leave(world.guild_id, uid)
+    await bot.wait_seen("member_remove")
+    await standin.join(world.guild_id, uid)
+    (member,) = (await bot.wait_seen("member_join"))[0]
+    assert member.flags.did_rejoin
