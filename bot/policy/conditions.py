@@ -42,6 +42,7 @@ NAME_FACTS = {
 }
 OTHER_FACTS = ("name_like", "roles", "has_role", "in_list", "surge")
 MENTION_FACTS = ("text_matches", "mentions_owner", "mentions_bot", "replies_to_owner")
+CACHE_SIZE = 4096  # per compiled check: bounded memory however many members pass
 COMBINATORS = ("all", "any", "not", "is")
 COUNT_OPS = ("at_least", "at_most", "under", "over", "equals")
 AGE_OPS = ("under", "at_least", "over", "at_most")
@@ -166,6 +167,8 @@ class Compiler:
         # The condition text is fixed, so it is built once here, not per decision.
         cond = "any of (" + " | ".join(brief(n.plain()) for n in node.value) + ")"
 
+        cache: dict[tuple[int, ...], tuple[list[Miss], Miss]] = {}
+
         def any_(f: Any, now: datetime) -> Miss | None:
             misses = []
             for c in checks:
@@ -173,7 +176,16 @@ class Compiler:
                 if miss is None:
                     return None
                 misses.append(miss)
-            return Miss(rule, cond, "; ".join([m.actual for m in misses]), tuple(misses))
+            # Children often return the same (cached) Miss objects; then so can we. The
+            # cache holds them alive, so their ids cannot be reused by other objects.
+            key = tuple(map(id, misses))
+            hit = cache.get(key)
+            if hit is not None:
+                return hit[1]
+            result = Miss(rule, cond, "; ".join([m.actual for m in misses]), tuple(misses))
+            if len(cache) < CACHE_SIZE:
+                cache[key] = (misses, result)
+            return result
 
         return any_
 
@@ -195,9 +207,19 @@ class Compiler:
         cond = f"is: {name}"
 
         # Keep the name in the explanation: "'trusted' does not hold: ...".
+        cache: dict[int, tuple[Miss, Miss]] = {}  # as in any_: keyed by the inner Miss
+
         def named(f: Any, now: datetime) -> Miss | None:
             miss = inner(f, now)
-            return None if miss is None else Miss(rule, cond, miss.actual, (miss,))
+            if miss is None:
+                return None
+            hit = cache.get(id(miss))
+            if hit is not None:
+                return hit[1]
+            result = Miss(rule, cond, miss.actual, (miss,))
+            if len(cache) < CACHE_SIZE:
+                cache[id(miss)] = (miss, result)
+            return result
 
         return named
 
@@ -261,7 +283,7 @@ class Compiler:
                 if not cmp(v, n):
                     result = Miss(rule, cond, str(v))
                     break
-            if len(cache) < 4096:
+            if len(cache) < CACHE_SIZE:
                 cache[v] = result
             return result
 
@@ -400,12 +422,14 @@ class Compiler:
         get = attrgetter(pre[:-1]) if pre else (lambda f: f)
         cond = f"in_list: {name}"
 
+        miss = Miss(rule, cond, "not listed")
+
         # Ids and usernames only: global names and nicknames can be copied by anyone.
         def check(f: Any, now: datetime) -> Miss | None:
             m = get(f)
             if str(m.id) in members or m.username.lower() in members:
                 return None
-            return Miss(rule, cond, f"id {m.id} / {m.username!r}")
+            return miss
 
         return check
 

@@ -101,7 +101,7 @@ def _words(miss: Miss) -> str:
         return f"{miss.condition} (was {miss.actual})"
     fact, _, op = cond.partition(".")
     if cond == "in_list":
-        return f"{miss.actual} is not in list {needs!r}"
+        return f"not in list {needs!r} (by id or username)"
     if fact.endswith("_matches") or fact == "name_like":
         verb = "match" if fact.endswith("_matches") else "look like"
         subject = fact.removesuffix("_matches") if fact != "name_like" else "name"
