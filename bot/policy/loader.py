@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import time, timedelta
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.policy.conditions import Compiler, brief, did_you_mean
-from bot.policy.decision import Action, MentionAction
-from bot.policy.durations import parse_duration
+from bot.policy.decision import Action
+from bot.policy.engine import NO_RULE
 from bot.policy.model import (
     Example,
     Limits,
@@ -21,6 +21,7 @@ from bot.policy.model import (
     Rule,
     template_problem,
 )
+from bot.policy.outcomes import MEMBER_DECISIONS, MENTION_DECISIONS, OutcomeReader
 from bot.policy.problems import PolicyError, Problem
 from bot.policy.specs import EXAMPLE_NOW, SpecError, member_from_spec, mention_from_spec
 from bot.policy.yamltree import Node, parse_tree
@@ -38,9 +39,6 @@ TOP_KEYS = (
     "limits",
     "examples",
 )
-MEMBER_DECISIONS = ("follow_back", "later", "observe", "review", "decline", "ignore")
-MENTION_DECISIONS = ("reply", "notify", "ignore")
-from bot.policy.engine import NO_RULE  # noqa: E402
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -70,60 +68,7 @@ def load_policy_text(text: str, filename: str = "<policy>") -> Policy:
         raise PolicyError([problem]) from None
 
 
-class _Loader:
-    def __init__(self, text: str, filename: str) -> None:
-        self.text, self.filename = text, filename
-        self.problems: list[Problem] = []
-
-    def report(self, node: Node, path: str, message: str) -> None:
-        self.problems.append(Problem(self.filename, node.line, node.col, path, message))
-
-    def fail(self) -> PolicyError:
-        unique = list(dict.fromkeys(self.problems))
-        unique.sort(key=lambda p: (p.line, p.column))
-        return PolicyError(unique)
-
-    # --- helpers -----------------------------------------------------------
-    def mapping(
-        self, node: Node, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
-    ) -> dict[str, Node] | None:
-        if not isinstance(node.value, dict):
-            self.report(node, path, f"expected a mapping, not {_kind(node)}")
-            return None
-        for key in node.value:
-            if key not in allowed:
-                where = f"{path}.{key}" if path else key
-                self.report(
-                    node.keys[key], where, f"unknown key {key!r}{did_you_mean(key, allowed)}"
-                )
-        for key in required:
-            if key not in node.value:
-                self.report(node, path, f"missing required key {key!r}")
-        return {k: v for k, v in node.value.items() if k in allowed}
-
-    def listing(self, node: Node, path: str) -> list[Node]:
-        if not isinstance(node.value, list):
-            self.report(node, path, f"expected a list, not {_kind(node)}")
-            return []
-        return node.value
-
-    def text_value(self, node: Node, path: str, ids: bool = False) -> str | None:
-        value = node.value
-        if isinstance(value, str) and value.strip():
-            return value
-        if ids and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return str(value)
-        self.report(node, path, f"expected {'a name or id' if ids else 'text'}, not {_kind(node)}")
-        return None
-
-    def duration(self, node: Node, path: str) -> timedelta | None:
-        try:
-            return parse_duration(node.value)
-        except ValueError as exc:
-            self.report(node, path, str(exc))
-            return None
-
-    # --- the file ----------------------------------------------------------
+class _Loader(OutcomeReader):
     def load(self) -> Policy:
         root, tree_problems = parse_tree(self.text)
         for line, col, message in tree_problems:
@@ -325,120 +270,6 @@ class _Loader:
             out.append(rule)
         return out
 
-    def then(
-        self, node: Node, path: str, replies: dict[str, ReplyTemplate], mention: bool
-    ) -> Outcome | None:
-        choices = MENTION_DECISIONS if mention else MEMBER_DECISIONS
-        value = node.value
-        if isinstance(value, str):
-            if mention and value == "thank" and "thank" in replies:
-                return Outcome(MentionAction.REPLY, reply="thank")  # shorthand for {reply: thank}
-            if mention and value in ("notify", "ignore"):
-                return Outcome(MentionAction(value))
-            if not mention and value in ("follow_back", "review", "ignore", "decline"):
-                return Outcome(Action(value))
-            if value in choices:
-                form = {
-                    "later": "{later: 24h}",
-                    "observe": "{observe: 3d}",
-                    "reply": "{reply: thank}",
-                }[value]
-                self.report(node, path, f"{value!r} needs more, e.g. {form}")
-                return None
-            self.report(node, path, f"unknown decision {value!r}{did_you_mean(value, choices)}")
-            return None
-        if not isinstance(value, dict) or len(value) != 1:
-            self.report(
-                node,
-                path,
-                f"expected a decision ({', '.join(choices)}) or a mapping with one of them",
-            )
-            return None
-        key, sub = next(iter(value.items()))
-        where = f"{path}.{key}"
-        if key not in choices:
-            self.report(
-                node.keys[key], path, f"unknown decision {key!r}{did_you_mean(key, choices)}"
-            )
-            return None
-        if mention:
-            if key != "reply":
-                return (
-                    Outcome(MentionAction(key))
-                    if sub.value is None
-                    else self._bad(sub, where, f"{key} takes no options")
-                )
-            name = self.template(sub, where, replies)
-            return Outcome(MentionAction.REPLY, reply=name) if name else None
-        if key in ("follow_back", "review", "ignore"):
-            return (
-                Outcome(Action(key))
-                if sub.value is None
-                else self._bad(sub, where, f"{key} takes no options")
-            )
-        if key == "observe":
-            delay = self.duration(sub, where)
-            return Outcome(Action.OBSERVE, delay=delay) if delay else None
-        if key == "decline":
-            if sub.value is None:
-                return Outcome(Action.DECLINE)
-            fields = self.mapping(sub, where, ("reply",)) or {}
-            name = (
-                self.template(fields["reply"], f"{where}.reply", replies)
-                if "reply" in fields
-                else None
-            )
-            return Outcome(Action.DECLINE, reply=name)
-        return self.later(sub, where, replies)
-
-    def later(self, node: Node, path: str, replies: dict[str, ReplyTemplate]) -> Outcome | None:
-        if not isinstance(node.value, dict):
-            delay = self.duration(node, path)
-            return Outcome(Action.LATER, delay=delay) if delay else None
-        fields = self.mapping(node, path, ("after", "between", "notify")) or {}
-        notify = (
-            self.template(fields["notify"], f"{path}.notify", replies)
-            if "notify" in fields
-            else None
-        )
-        if ("after" in fields) == ("between" in fields):
-            self.report(
-                node, path, "later needs exactly one of 'after: 24h' or 'between: [12h, 48h]'"
-            )
-            return None
-        if "after" in fields:
-            delay = self.duration(fields["after"], f"{path}.after")
-            return Outcome(Action.LATER, delay=delay, notify=notify) if delay else None
-        bnode = fields["between"]
-        items = self.listing(bnode, f"{path}.between")
-        if len(items) != 2:
-            if isinstance(bnode.value, list):
-                self.report(bnode, f"{path}.between", "expected two durations: [earliest, latest]")
-            return None
-        low = self.duration(items[0], f"{path}.between[0]")
-        high = self.duration(items[1], f"{path}.between[1]")
-        if low is None or high is None:
-            return None
-        if low > high:
-            self.report(bnode, f"{path}.between", "the earliest time comes after the latest")
-            return None
-        return Outcome(Action.LATER, window=(low, high), notify=notify)
-
-    def template(self, node: Node, path: str, replies: dict[str, ReplyTemplate]) -> str | None:
-        name = node.value
-        if isinstance(name, str) and name in replies:
-            return name
-        self.report(
-            node,
-            path,
-            f"unknown reply template {brief(name)!r}{did_you_mean(str(name), list(replies))}",
-        )
-        return None
-
-    def _bad(self, node: Node, path: str, message: str) -> Outcome | None:
-        self.report(node, path, message)
-        return None
-
     def limits(self, node: Node | None) -> Limits:
         if node is None or node.value is None:
             return Limits()
@@ -528,14 +359,3 @@ class _Loader:
             got.append(value)
         reply = fields["reply"].value if "reply" in fields else None
         return got[0], got[1], None if reply is None else str(reply)
-
-
-def _kind(node: Node) -> str:
-    value = node.value
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return f"{brief(value)!r}"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.policy.conditions import AGE_OPS, BOOL_FACTS, COUNT_FACTS, COUNT_OPS, NAME_FACTS
 from bot.policy.specs import MEMBER_KEYS
+from bot.policy.vocab import AGE_OPS, BOOL_FACTS, COUNT_FACTS, COUNT_OPS, NAME_FACTS
 
 DURATION = r"^\s*(\d{1,9}\s*[wdhmsWDHMS]\s*)+$"
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.policy.durations import parse_duration
 from bot.policy.facts import MemberFacts, MentionFacts
+from bot.policy.vocab import did_you_mean
 
 # Examples in policy files are decided at this fixed time, so they never rot.
 EXAMPLE_NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
@@ -82,8 +83,6 @@ def member_from_spec(spec: Any, now: datetime) -> MemberFacts:
         raise SpecError("member", "expected a mapping such as {name: ada, account_age: 30d}")
     for key in spec:
         if key not in MEMBER_KEYS:
-            from bot.policy.conditions import did_you_mean
-
             raise SpecError(str(key), f"unknown member fact{did_you_mean(str(key), MEMBER_KEYS)}")
     out: dict[str, Any] = {}
     name = spec.get("name", spec.get("username", "someone"))
@@ -147,8 +146,6 @@ def mention_from_spec(spec: Any, now: datetime) -> MentionFacts:
         raise SpecError("mention", "expected a mapping such as {text: 'hi', author: {name: ada}}")
     for key in spec:
         if key not in MENTION_KEYS:
-            from bot.policy.conditions import did_you_mean
-
             raise SpecError(str(key), f"unknown mention fact{did_you_mean(str(key), MENTION_KEYS)}")
     text = spec.get("text", "")
     if not isinstance(text, str):

@@ -1,0 +1,214 @@
+"""Condition compilers for names, roles, lists and surges (text and set matching)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from operator import attrgetter
+from typing import Any
+
+from bot.policy.decision import Miss
+from bot.policy.durations import format_duration, parse_duration
+from bot.policy.model import Check
+from bot.policy.vocab import _CMP, COUNT_OPS, NAME_FACTS, Report, brief, did_you_mean, never
+from bot.policy.yamltree import Node
+
+
+def _names(m: Any) -> str:
+    return " / ".join([repr(n) for n in (m.nick, m.global_name, m.username) if n]) or "no name"
+
+
+def _shown(node: Node) -> str:
+    return repr(node.value) if isinstance(node.value, str) else brief(node.plain())
+
+
+class Matchers:
+    """Mixed into Compiler: needs `report` and `lists`."""
+
+    report: Report
+    lists: dict[str, frozenset[str]]
+
+    def _ops(
+        self, key: str, node: Node, path: str, ops: Sequence[str], age: bool
+    ) -> list[tuple[str, Any]]:
+        """[(op, operand), ...] from {at_least: 3} / 3 / {under: 7d}; reports problems."""
+        value = node.value
+        if not age and isinstance(value, bool):
+            return [("at_least", 1)] if value else [("equals", 0)]  # churned: true
+        if not age and isinstance(value, int):
+            return [("equals", value)]
+        if not isinstance(value, dict) or not value:
+            form = "{under: 7d} or {at_least: 30d}" if age else "a number or {at_least: 3}"
+            self.report(node, path, f"{key} takes {form}")
+            return []
+        out: list[tuple[str, Any]] = []
+        for op, sub in value.items():
+            if op not in ops:
+                hint = did_you_mean(op, ops)
+                self.report(node.keys[op], f"{path}.{op}", f"unknown comparison {op!r}{hint}")
+                continue
+            if age:
+                try:
+                    out.append((op, parse_duration(sub.value)))
+                except ValueError as exc:
+                    self.report(sub, f"{path}.{op}", str(exc))
+            elif isinstance(sub.value, int) and not isinstance(sub.value, bool):
+                out.append((op, sub.value))
+            else:
+                self.report(
+                    sub, f"{path}.{op}", f"expected a whole number, not {brief(sub.value)!r}"
+                )
+        return out
+
+    def _pattern(self, node: Node, path: str, like: bool) -> list[re.Pattern[str]]:
+        items = node.value if isinstance(node.value, list) else [node]
+        items = [n if isinstance(n, Node) else node for n in items]
+        out = []
+        for i, n in enumerate(items):
+            where = f"{path}[{i}]" if isinstance(node.value, list) else path
+            if not isinstance(n.value, str) or not n.value:
+                self.report(n, where, "expected a pattern (text)")
+                continue
+            source = fnmatch.translate(n.value) if like else n.value
+            try:
+                out.append(re.compile(source, re.IGNORECASE if like else 0))
+            except (re.error, OverflowError, RecursionError) as exc:
+                self.report(n, where, f"bad regular expression {n.value!r}: {exc}")
+        return out
+
+    def _regex(
+        self, key: str, pre: str, attrs: Sequence[str], node: Node, path: str, rule: str
+    ) -> Check:
+        pats = self._pattern(node, path, like=False)
+        if not pats:
+            return never(rule, path)
+        return self._texts(key, pre, attrs, pats, _shown(node), rule, full=False)
+
+    def _like(self, pre: str, node: Node, path: str, rule: str) -> Check:
+        pats = self._pattern(node, path, like=True)
+        if not pats:
+            return never(rule, path)
+        # Wildcards carry no inline flags, so they merge into one regex: one scan per name.
+        pats = [re.compile("|".join(f"(?:{p.pattern})" for p in pats), re.IGNORECASE)]
+        attrs = NAME_FACTS["name_matches"]
+        return self._texts("name_like", pre, attrs, pats, _shown(node), rule, full=True)
+
+    def _texts(
+        self,
+        key: str,
+        pre: str,
+        attrs: Sequence[str],
+        pats: list,
+        shown: str,
+        rule: str,
+        full: bool,
+    ) -> Check:
+        getters = [attrgetter(pre + a) for a in attrs]
+        searches = [p.match if full else p.search for p in pats]  # translate() anchors the end
+        cond = f"{key}: {shown}"
+        subject = attrgetter(pre[:-1]) if pre else (lambda f: f)
+
+        def check(f: Any, now: datetime) -> Miss | None:
+            for g in getters:
+                s = g(f)
+                if s:
+                    for search in searches:
+                        if search(s):
+                            return None
+            if attrs == ("text",):
+                return Miss(rule, cond, repr(f.text[:80]) if f.text else "no text")
+            return Miss(rule, cond, _names(subject(f)))
+
+        return check
+
+    def _roles(self, key: str, pre: str, node: Node, path: str, rule: str) -> Check:
+        value = node.value
+        if key == "has_role" or isinstance(value, list):
+            mode, items, ipath = "any", node, path
+        elif (
+            isinstance(value, dict)
+            and len(value) == 1
+            and next(iter(value)) in ("any", "all", "none")
+        ):
+            mode = next(iter(value))
+            items, ipath = value[mode], f"{path}.{mode}"
+        else:
+            self.report(node, path, "roles takes {any: [..]}, {all: [..]} or {none: [..]}")
+            return never(rule, path)
+        raw = items.value if isinstance(items.value, list) else [items]
+        names = []
+        for i, n in enumerate(raw):
+            if isinstance(n.value, (str, int)) and not isinstance(n.value, bool) and str(n.value):
+                names.append(str(n.value))
+            else:
+                self.report(n, f"{ipath}[{i}]", "expected a role name or id")
+        if not names:
+            return never(rule, path)
+        wanted = frozenset(names)
+        get = attrgetter(pre + "roles")
+        shown = brief(node.plain()) if key == "has_role" else brief(names)
+        cond = f"{key}: {shown}" if key == "has_role" else f"roles.{mode}: {shown}"
+
+        def check(f: Any, now: datetime) -> Miss | None:
+            have = get(f)
+            ok = (
+                not wanted.isdisjoint(have)
+                if mode == "any"
+                else wanted <= have
+                if mode == "all"
+                else wanted.isdisjoint(have)
+            )
+            return None if ok else Miss(rule, cond, ", ".join(sorted(have)) or "no roles")
+
+        return check
+
+    def _in_list(self, pre: str, node: Node, path: str, rule: str) -> Check:
+        name = node.value
+        if not isinstance(name, str) or name not in self.lists:
+            self.report(
+                node, path, f"unknown list {name!r}{did_you_mean(str(name), list(self.lists))}"
+            )
+            return never(rule, path)
+        members = frozenset(x.lower() for x in self.lists[name])
+        get = attrgetter(pre[:-1]) if pre else (lambda f: f)
+        cond = f"in_list: {name}"
+
+        miss = Miss(rule, cond, "not listed")
+
+        # Ids and usernames only: global names and nicknames can be copied by anyone.
+        def check(f: Any, now: datetime) -> Miss | None:
+            m = get(f)
+            if str(m.id) in members or m.username.lower() in members:
+                return None
+            return miss
+
+        return check
+
+    def _surge(self, pre: str, node: Node, path: str, rule: str) -> Check:
+        value = node.value
+        if not isinstance(value, dict) or set(value) != {"joins", "within"}:
+            self.report(node, path, "surge takes {joins: {at_least: N}, within: DURATION}")
+            return never(rule, path)
+        ops = self._ops("surge.joins", value["joins"], f"{path}.joins", COUNT_OPS, age=False)
+        try:
+            within: timedelta = parse_duration(value["within"].value)
+        except ValueError as exc:
+            self.report(value["within"], f"{path}.within", str(exc))
+            return never(rule, path)
+        if not ops:
+            return never(rule, path)
+        get = attrgetter(pre + "recent_joins")
+        span = format_duration(within)
+        compiled = [(_CMP[op], n, f"surge.joins.{op}: {n} within {span}") for op, n in ops]
+
+        def check(f: Any, now: datetime) -> Miss | None:
+            since = now - within
+            count = sum(1 for t in get(f) if since <= t <= now)
+            for cmp, n, cond in compiled:
+                if not cmp(count, n):
+                    return Miss(rule, cond, f"{count} joins")
+            return None
+
+        return check
