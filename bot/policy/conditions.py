@@ -182,7 +182,9 @@ class Compiler(Matchers):
             return never(rule, path)
         get = attrgetter(attr)
         miss = Miss(rule, f"{key}: {_yes(want)}", _yes(not want))
-        return lambda f, now: None if get(f) == want else miss
+        if want:  # two closures, so the hot path is one attribute read and a truth test
+            return lambda f, now: None if get(f) else miss
+        return lambda f, now: miss if get(f) else None
 
     def _count(self, key: str, get: Callable, node: Node, path: str, rule: str) -> Check:
         ops = self._ops(key, node, path, COUNT_OPS, age=False)
@@ -216,6 +218,18 @@ class Compiler(Matchers):
         compiled = [(_CMP[op], d, f"{key}.{op}: {format_duration(d)}") for op, d in ops]
         unknown = Miss(rule, compiled[0][2], "unknown")
 
+        if len(compiled) == 1:
+            cmp1, d1, cond1 = compiled[0]
+
+            def check1(f: Any, now: datetime) -> Miss | None:
+                t = get(f)
+                if t is None:
+                    return unknown
+                age = now - t
+                return None if cmp1(age, d1) else Miss(rule, cond1, _age_text(age))
+
+            return check1
+
         def check(f: Any, now: datetime) -> Miss | None:
             t = get(f)
             if t is None:
@@ -239,6 +253,15 @@ def _age_text(age: timedelta) -> str:
 
 
 def _all(checks: list[Check]) -> Check:
+    if len(checks) == 2:  # the common case, without a loop
+        first, second = checks
+
+        def all2(f: Any, now: datetime) -> Miss | None:
+            miss = first(f, now)
+            return miss if miss is not None else second(f, now)
+
+        return all2
+
     def all_(f: Any, now: datetime) -> Miss | None:
         for c in checks:
             miss = c(f, now)
