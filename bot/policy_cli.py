@@ -19,13 +19,16 @@ from typing import Any
 from bot.policy import (
     ExampleResult,
     MemberFacts,
+    Miss,
     Policy,
     PolicyError,
     SpecError,
     decide,
+    decide_mention,
     format_duration,
     load_policy,
     member_from_spec,
+    mention_from_spec,
     miss_words,
     policy_json_schema,
     run_examples,
@@ -132,12 +135,19 @@ def _facts(spec: Any, now: datetime, where: str) -> MemberFacts:
 
 
 def explain(path: str, member: str, now_text: str | None) -> int:
-    """The decision for one member, its rule, its due time, and why earlier rules missed."""
+    """The decision for one member, its rule, its due time, and why earlier rules missed.
+
+    A JSON object with "text" or "author" is taken as a mention and explained against
+    the mentions rules instead.
+    """
     policy = _load(path)
     if policy is None:
         return 1
     now = _now(now_text)
-    facts = _facts(_member_spec(member), now, "--member")
+    spec = _member_spec(member)
+    if isinstance(spec, dict) and ("text" in spec or "author" in spec):
+        return _explain_mention(policy, spec, now)
+    facts = _facts(spec, now, "--member")
     d = decide(policy, facts, now)
     print(f"member: {facts.display_name} (id {facts.id})")
     print(f"decision: {d.action.value}")
@@ -148,12 +158,32 @@ def explain(path: str, member: str, now_text: str | None) -> int:
         print(f"reply: {d.reply}")
     if d.notify:
         print(f"notify: {d.notify}")
-    if d.misses:
-        print("why not the earlier rules:")
-        for miss in d.misses:
-            print(f"  - {miss_words(miss)}")
+    _print_misses(d.misses)
     print(f"policy: {policy.source} (version {d.policy_version})")
     return 0
+
+
+def _explain_mention(policy: Policy, spec: dict[str, Any], now: datetime) -> int:
+    try:
+        mention = mention_from_spec(spec, now)
+    except SpecError as exc:
+        raise InputError(f"--member (a mention): {exc}") from exc
+    d = decide_mention(policy, mention, now)
+    print(f"mention by: {mention.author.display_name} (id {mention.author.id})")
+    print(f"decision: {d.action.value}")
+    print(f"rule: {d.rule}")
+    if d.reply:
+        print(f"reply: {d.reply}")
+    _print_misses(d.misses)
+    print(f"policy: {policy.source} (version {d.policy_version})")
+    return 0
+
+
+def _print_misses(misses: tuple[Miss, ...]) -> None:
+    if misses:
+        print("why not the earlier rules:")
+        for miss in misses:
+            print(f"  - {miss_words(miss)}")
 
 
 def _jsonl(path: str, now: datetime) -> Iterator[MemberFacts]:

@@ -200,3 +200,12 @@ def test_explain_with_raw_times(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "decision: decline" in out and "reply: decline_quiet" in out
     assert "rule: follow-for-follow churn" in out and "due:" not in out
+
+
+def test_explain_a_mention(capsys: pytest.CaptureFixture[str]) -> None:
+    mention = {"text": "great stream! follow me back?", "author": {"name": "fan"}}
+    assert main(["policy", "explain", str(DEFAULT), "--member", json.dumps(mention)]) == 0
+    out = capsys.readouterr().out
+    assert "mention by: fan" in out and "decision: reply" in out
+    assert "rule: asks for a follow-back" in out and "reply: late_follow_backs" in out
+    assert "rule 'bots talking' did not match: bot is false (needs true)" in out

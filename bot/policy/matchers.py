@@ -21,7 +21,8 @@ def _names(m: Any) -> str:
 
 
 def _shown(node: Node) -> str:
-    return repr(node.value) if isinstance(node.value, str) else brief(node.plain())
+    # Quoted but not repr(): a regex should read as written, without doubled backslashes.
+    return f"'{node.value}'" if isinstance(node.value, str) else brief(node.plain())
 
 
 class Matchers:
