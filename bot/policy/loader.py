@@ -93,6 +93,8 @@ class _Loader(OutcomeReader):
         members = Compiler(self.report, lists, named, mention=False)
         rules = self.rules(top.get("rules"), "rules", members, replies, mention=False)
         mention_compiler = Compiler(self.report, lists, named, mention=True)
+        for name in named:  # unused named conditions get checked too (repeats are merged)
+            mention_compiler.compile(Node(name, 0, 0), f"conditions.{name}", name)
         mentions = self.rules(
             top.get("mentions"), "mentions", mention_compiler, replies, mention=True
         )

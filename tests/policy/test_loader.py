@@ -229,3 +229,10 @@ def test_shipped_policies_load() -> None:
     default = load_policy(POLICIES / "late-and-announced.yaml")
     assert default.follow_back_role == "Mutuals"
     assert any(t.dm for t in default.replies.values()) and "decline_quiet" in default.replies
+
+
+def test_unused_named_conditions_are_still_checked() -> None:
+    text = HEADER + "conditions:\n  unused: {bto: true}\n" + GOOD_RULES
+    assert only(text) == (
+        "p.yaml:11:12: conditions.unused.bto: unknown condition 'bto' (did you mean 'bot'?)"
+    )
