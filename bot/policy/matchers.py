@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
@@ -12,7 +12,16 @@ from typing import Any
 from bot.policy.decision import Miss
 from bot.policy.durations import format_duration, parse_duration
 from bot.policy.model import Check
-from bot.policy.vocab import _CMP, COUNT_OPS, NAME_FACTS, Report, brief, did_you_mean, never
+from bot.policy.vocab import (
+    _CMP,
+    CACHE_SIZE,
+    COUNT_OPS,
+    NAME_FACTS,
+    Report,
+    brief,
+    did_you_mean,
+    never,
+)
 from bot.policy.yamltree import Node
 
 
@@ -64,8 +73,7 @@ class Matchers:
         return out
 
     def _pattern(self, node: Node, path: str, like: bool) -> list[re.Pattern[str]]:
-        items = node.value if isinstance(node.value, list) else [node]
-        items = [n if isinstance(n, Node) else node for n in items]
+        items: list[Node] = node.value if isinstance(node.value, list) else [node]
         out = []
         for i, n in enumerate(items):
             where = f"{path}[{i}]" if isinstance(node.value, list) else path
@@ -153,16 +161,23 @@ class Matchers:
         shown = brief(node.plain()) if key == "has_role" else brief(names)
         cond = f"{key}: {shown}" if key == "has_role" else f"roles.{mode}: {shown}"
 
+        holds: Callable[[frozenset[str]], bool] = {
+            "any": lambda have: not wanted.isdisjoint(have),
+            "all": wanted.issubset,
+            "none": wanted.isdisjoint,
+        }[mode]
+        cache: dict[frozenset[str], Miss] = {}  # many members hold the same set of roles
+
         def check(f: Any, now: datetime) -> Miss | None:
             have = get(f)
-            ok = (
-                not wanted.isdisjoint(have)
-                if mode == "any"
-                else wanted <= have
-                if mode == "all"
-                else wanted.isdisjoint(have)
-            )
-            return None if ok else Miss(rule, cond, ", ".join(sorted(have)) or "no roles")
+            if holds(have):
+                return None
+            miss = cache.get(have)
+            if miss is None:
+                miss = Miss(rule, cond, ", ".join(sorted(have)) or "no roles")
+                if len(cache) < CACHE_SIZE:
+                    cache[have] = miss
+            return miss
 
         return check
 
