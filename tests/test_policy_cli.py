@@ -209,3 +209,12 @@ def test_explain_a_mention(capsys: pytest.CaptureFixture[str]) -> None:
     assert "mention by: fan" in out and "decision: reply" in out
     assert "rule: asks for a follow-back" in out and "reply: late_follow_backs" in out
     assert "rule 'bots talking' did not match: bot is false (needs true)" in out
+
+
+def test_simulate_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_text('{"name": "ok"}\n{oops\n', encoding="utf-8")
+    assert main(["policy", "simulate", str(DEFAULT), "--members", str(jsonl)]) == 2
+    assert f"{jsonl}:2: not JSON" in capsys.readouterr().err
+    assert main(["policy", "simulate", str(DEFAULT)]) == 2
+    assert "exactly one of --members" in capsys.readouterr().err
