@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from bot.policy import Action, decide, load_policy_text, miss_words
-from tests.policy.helpers import HEADER, NOW, make_policy, member
+
+from .helpers import HEADER, NOW, make_policy, member
 
 
 def matches(when: str, **facts: object) -> bool:

@@ -17,7 +17,8 @@ from bot.policy import (
     decide_mention,
     miss_words,
 )
-from tests.policy.helpers import NOW, make_policy, member
+
+from .helpers import NOW, make_policy, member
 
 RULES = """\
 - name: bots

@@ -8,7 +8,8 @@ import pytest
 
 from bot.policy import load_policy, run_examples
 from bot.policy.examples import ExampleResult
-from tests.policy.helpers import POLICIES, make_policy
+
+from .helpers import POLICIES, make_policy
 
 FILES = sorted(POLICIES.glob("*.yaml"))
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.policy import PolicyError, Problem, load_policy, load_policy_text
-from tests.policy.helpers import HEADER, POLICIES
+
+from .helpers import HEADER, POLICIES
 
 # Line numbers below count from this text: HEADER is 9 lines, so `rules:` is line 10.
 GOOD_RULES = """\

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.policy import Policy, PolicyError, load_policy_text
-from tests.policy.helpers import POLICIES
+
+from .helpers import POLICIES
 
 SOURCES = [p.read_text(encoding="utf-8") for p in sorted(POLICIES.glob("*.yaml"))]
 # FUZZ_EXAMPLES=5000 pytest tests/policy/test_loader_fuzz.py for a long run.

@@ -9,7 +9,8 @@ import pytest
 
 from bot.policy import policy_json_schema
 from bot.policy.yamltree import parse_tree
-from tests.policy.helpers import POLICIES
+
+from .helpers import POLICIES
 
 SCHEMA_FILE = POLICIES / "policy.schema.json"
 
