@@ -53,7 +53,9 @@ class Decision:
         lines = [f"decision: {self.action.value} (rule {self.rule!r})"]
         if self.due is not None:
             lines.append(f"due: {self.due.isoformat()}")
-        lines.extend(f"  - {miss}" for miss in self.misses)
+        from bot.policy.words import miss_words  # late: words.py imports this module
+
+        lines.extend(f"  - {miss_words(miss)}" for miss in self.misses)
         return "\n".join(lines)
 
 

@@ -8,6 +8,9 @@ from datetime import datetime
 from bot.policy.decision import Action, Decision, MentionAction, MentionDecision, Miss
 from bot.policy.facts import MemberFacts, MentionFacts
 from bot.policy.model import Outcome, Policy, Rule
+from bot.policy.words import miss_words
+
+__all__ = ["NO_RULE", "decide", "decide_mention", "miss_words", "window_fraction"]
 
 # When no rule matches (a policy without a catch-all), a person decides: review.
 NO_RULE = "(no rule matched)"
@@ -71,47 +74,3 @@ def decide_mention(policy: Policy, mention: MentionFacts, now: datetime) -> Ment
         assert isinstance(action, MentionAction)
         return MentionDecision(rule.name, action, tuple(misses), rule.then.reply, policy.version)
     return MentionDecision(NO_RULE, MentionAction.NOTIFY, tuple(misses), None, policy.version)
-
-
-_OPS = {
-    "under": "under",
-    "at_least": "at least",
-    "at_most": "at most",
-    "over": "over",
-    "equals": "exactly",
-}
-
-
-def miss_words(miss: Miss) -> str:
-    """A Miss in plain words: "rule 'bots' did not match: bot is false (needs true)"."""
-    return f"rule {miss.rule!r} did not match: {_words(miss)}"
-
-
-def _words(miss: Miss) -> str:
-    if miss.condition.startswith("is: ") and miss.parts:
-        return f"{miss.condition[4:]!r} does not hold: {_words(miss.parts[0])}"
-    if miss.parts:
-        return "none of these held: " + "; ".join(_words(p) for p in miss.parts)
-    if miss.condition.startswith("not "):
-        inner = miss.condition[4:]
-        inner = repr(inner[4:]) if inner.startswith("is: ") else inner
-        return f"{inner} holds (the rule needs it not to)"
-    cond, sep, needs = miss.condition.partition(": ")
-    if not sep or " " in cond:
-        return f"{miss.condition} (was {miss.actual})"
-    fact, _, op = cond.partition(".")
-    if cond == "in_list":
-        return f"not in list {needs!r} (by id or username)"
-    if fact.endswith("_matches") or fact == "name_like":
-        verb = "match" if fact.endswith("_matches") else "look like"
-        subject = fact.removesuffix("_matches") if fact != "name_like" else "name"
-        return f"{subject} is {miss.actual} (needs to {verb} {needs})"
-    if fact == "surge":
-        return f"{miss.actual} (needs {op.removeprefix('joins.').replace('_', ' ')} {needs})"
-    if fact in ("has_role", "roles"):
-        have = "has no roles" if miss.actual == "no roles" else f"has roles {miss.actual}"
-        wants = {"all": "all of", "none": "none of"}.get(op, "one of")
-        return f"{have} (needs {wants} {needs.strip('[]')})"
-    if op in _OPS:
-        needs = f"{_OPS[op]} {needs}"
-    return f"{fact} is {miss.actual} (needs {needs})"

@@ -81,6 +81,7 @@ def test_miss_in_plain_words() -> None:
         words[3] == "rule 'brand-new accounts' did not match: account_age is 30d (needs under 7d)"
     )
     assert "brand-new accounts" in d.explain() and "decision: later" in d.explain()
+    assert "  - rule 'bots' did not match: bot is false (needs true)" in d.explain()
 
 
 def test_decline_carries_its_reply_and_fixed_later_its_delay() -> None:

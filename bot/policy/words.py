@@ -1,0 +1,48 @@
+"""Misses in plain words, the same in `explain`, the digest and the store."""
+
+from __future__ import annotations
+
+from bot.policy.decision import Miss
+
+_OPS = {
+    "under": "under",
+    "at_least": "at least",
+    "at_most": "at most",
+    "over": "over",
+    "equals": "exactly",
+}
+
+
+def miss_words(miss: Miss) -> str:
+    """A Miss in plain words: "rule 'bots' did not match: bot is false (needs true)"."""
+    return f"rule {miss.rule!r} did not match: {_words(miss)}"
+
+
+def _words(miss: Miss) -> str:
+    if miss.condition.startswith("is: ") and miss.parts:
+        return f"{miss.condition[4:]!r} does not hold: {_words(miss.parts[0])}"
+    if miss.parts:
+        return "none of these held: " + "; ".join(_words(p) for p in miss.parts)
+    if miss.condition.startswith("not "):
+        inner = miss.condition[4:]
+        inner = repr(inner[4:]) if inner.startswith("is: ") else inner
+        return f"{inner} holds (the rule needs it not to)"
+    cond, sep, needs = miss.condition.partition(": ")
+    if not sep or " " in cond:
+        return f"{miss.condition} (was {miss.actual})"
+    fact, _, op = cond.partition(".")
+    if cond == "in_list":
+        return f"not in list {needs!r} (by id or username)"
+    if fact.endswith("_matches") or fact == "name_like":
+        verb = "match" if fact.endswith("_matches") else "look like"
+        subject = fact.removesuffix("_matches") if fact != "name_like" else "name"
+        return f"{subject} is {miss.actual} (needs to {verb} {needs})"
+    if fact == "surge":
+        return f"{miss.actual} (needs {op.removeprefix('joins.').replace('_', ' ')} {needs})"
+    if fact in ("has_role", "roles"):
+        have = "has no roles" if miss.actual == "no roles" else f"has roles {miss.actual}"
+        wants = {"all": "all of", "none": "none of"}.get(op, "one of")
+        return f"{have} (needs {wants} {needs.strip('[]')})"
+    if op in _OPS:
+        needs = f"{_OPS[op]} {needs}"
+    return f"{fact} is {miss.actual} (needs {needs})"
