@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 
@@ -45,9 +46,9 @@ async def start_bot(
     after_send: Callable[[OutboxRow], Awaitable[None]] | None = None,
     ready_timeout: float = 30.0,
     watch_policy: bool = True,
-    **bot_options: object,
+    **bot_options: Any,
 ) -> Running:
-    """Open the store, load the policy, connect, and wait for READY and catch-up."""
+    """Open the store, load the policy, connect, and wait for READY and the catch-up."""
     policies = PolicyHolder.load(settings.policy)
     store = await Store.open(settings.database)
     bot = FollowbackBot(
@@ -60,7 +61,7 @@ async def start_bot(
         **bot_options,
     )
     task = asyncio.create_task(bot.start(token), name="followback-client")
-    ready = asyncio.create_task(bot.wait_until_ready())
+    ready = asyncio.create_task(bot.caught_up.wait())
     await asyncio.wait({task, ready}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED)
     if not ready.done():
         ready.cancel()

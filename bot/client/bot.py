@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -71,6 +72,7 @@ class FollowbackBot(commands.Bot):
         self._report = report or (lambda line: None)
         self._after_send = after_send
         self._role_echoes: dict[tuple[int, int], float] = {}
+        self.caught_up = asyncio.Event()  # set once start-up catch-up has run
 
     # --- start-up -------------------------------------------------------------------
 

@@ -51,9 +51,7 @@ class ActionFailed(Exception):
 class ActionGateway(Protocol):
     async def add_role(self, guild_id: int, user_id: int, role_id: int, reason: str) -> None: ...
 
-    async def remove_role(
-        self, guild_id: int, user_id: int, role_id: int, reason: str
-    ) -> None: ...
+    async def remove_role(self, guild_id: int, user_id: int, role_id: int, reason: str) -> None: ...
 
     async def has_role(self, guild_id: int, user_id: int, role_id: int) -> bool:
         """Whether the member holds the role now (a read, never a change)."""

@@ -84,7 +84,11 @@ class FollowerService:
             return None
         now = self._clock.now()
         event_id = await self._store.record_event(
-            guild_id, user.user_id, kind, {"pending": pending, "joined_at": joined_at.isoformat()}, now
+            guild_id,
+            user.user_id,
+            kind,
+            {"pending": pending, "joined_at": joined_at.isoformat()},
+            now,
         )
         await self._store.record_join(guild_id, user, joined_at, pending, now)
         if pending:
@@ -113,7 +117,9 @@ class FollowerService:
         if member is not None:
             self.hooks.report(f"{member.username} left the server")
 
-    async def follow_role_changed_by_hand(self, guild_id: int, user_id: int, has_role: bool) -> None:
+    async def follow_role_changed_by_hand(
+        self, guild_id: int, user_id: int, has_role: bool
+    ) -> None:
         """The owner gave or took the follow-back role themselves: record, never undo."""
         now = self._clock.now()
         kind = "role_added" if has_role else "role_removed"
@@ -243,7 +249,9 @@ class FollowerService:
             if member.unfollowed_by_owner:
                 log.info("not following %s back: the owner unfollowed them by hand", member.user_id)
             elif role is None:
-                log.warning("follow-back role %r not found in guild %s", policy.follow_back_role, guild_id)
+                log.warning(
+                    "follow-back role %r not found in guild %s", policy.follow_back_role, guild_id
+                )
             else:
                 actions.append(self._add_role(role, f"follow back (rule {decision.rule})"))
         elif decision.action is Action.LATER and decision.due is not None:

@@ -82,8 +82,12 @@ class Outbox:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("the outbox loop had stopped on an error")
             self._task = None
 
     @property

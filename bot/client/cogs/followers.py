@@ -32,6 +32,7 @@ class FollowersCog(commands.Cog):
         for guild in self.bot.guilds:
             if self.bot.watches(guild.id):
                 await self.catch_up(guild)
+        self.bot.caught_up.set()
 
     async def catch_up(self, guild: discord.Guild) -> None:
         """Joins, leaves and role edits that happened while the bot was offline."""
@@ -40,8 +41,14 @@ class FollowersCog(commands.Cog):
         role_id = self.bot.directory.role_id(guild.id, self.bot.policies.current.follow_back_role)
         caught = 0
         for member in guild.members:
-            if member.id == self.bot.user.id if self.bot.user else False:
+            if self.bot.user is not None and member.id == self.bot.user.id:
                 continue
+            if member.id not in known or not known[member.id].present:
+                # Re-read under the lock: a live join may have just been handled.
+                async with self._lock(guild.id, member.id):
+                    fresh = await store.get_member(guild.id, member.id)
+                if fresh is not None and fresh.present:
+                    continue
             row = known.get(member.id)
             async with self._lock(guild.id, member.id):
                 if row is None or (
