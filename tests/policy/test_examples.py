@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.policy import load_policy, run_examples
+from bot.policy import load_policy, load_policy_text, run_examples
 from bot.policy.examples import ExampleResult
 
 from .helpers import POLICIES, make_policy
@@ -61,3 +61,11 @@ def test_a_wrong_expectation_is_reported_with_what_was_got() -> None:
         "expected rule 'rest', action review; got rule 'bots', action ignore" in result.describe()
     )
     assert "robo" in result.describe()
+
+
+def test_the_readme_example_policy_loads_and_passes() -> None:
+    readme = (POLICIES / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    policy = load_policy_text(block, "README.md")
+    assert policy.owner.name == "Sam" and policy.follower_role == "Follower"
+    assert all(r.ok for r in run_examples(policy))
