@@ -11,6 +11,7 @@ datetimes. No method reads the clock: every time is passed in.
 from __future__ import annotations
 
 from pathlib import Path
+from types import TracebackType
 
 from bot.store._decisions import DecisionsMixin
 from bot.store._members import MembersMixin, _GuildJoins
@@ -30,7 +31,19 @@ class Store(MembersMixin, DecisionsMixin, OutboxMixin, TimersMixin):
         return cls(await Database.open(path))
 
     async def close(self) -> None:
+        """Close the connection. Always close: aiosqlite's thread keeps the process alive."""
         await self._db.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
 
     @property
     def schema_version(self) -> int:
