@@ -124,7 +124,7 @@ class Demo:
         await self.settled()
 
         self.t.heading("new followers arrive")
-        await self.join("ada_l", "the owner knows her offline")
+        await self.join("barbara_l", "the owner knows her offline")
         await self.join("helperbot", "a bot account", bot=True)
         await self.join("free_nitro_4u", "a spammer's name")
         await self.join("newbie_nia", "a two-day-old account", account_age=timedelta(days=2))
@@ -152,14 +152,14 @@ class Demo:
 
         self.t.heading("restart: the bot goes offline")
         await self.stop_bot()
-        self.t.line("while offline: offline_olive joins; the owner unfollows ada_l by hand")
-        await self.standin.join(
+        self.t.line("while offline: offline_olive joins; the owner unfollows barbara_l by hand")
+        self.ids["offline_olive"] = await self.standin.join(
             g,
             username="offline_olive",
             joined_at=self.clock.now(),
             created_at=self.clock.now() - timedelta(days=900),
         )
-        await self.standin.set_member_roles(g, self.ids["ada_l"], [])
+        await self.standin.set_member_roles(g, self.ids["barbara_l"], [])
         await self.standin.leave(g, self.ids["leaving_leo"])
         self.t.line("while offline: leaving_leo leaves before his late follow-back")
         self.t.heading("the bot starts again: timers rebuilt, missed events caught up")
@@ -198,6 +198,8 @@ class Demo:
 
 def run_demo(database: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("discord").setLevel(logging.ERROR)  # no voice-support chatter
+    logging.getLogger("bot.service.outbox").setLevel(logging.ERROR)  # the transcript says it
     with tempfile.TemporaryDirectory(prefix="followback-demo-") as tmp:
         path = Path(database) if database else Path(tmp) / "demo.sqlite3"
         demo = Demo(path, lambda line: print(line, flush=True))

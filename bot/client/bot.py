@@ -92,6 +92,7 @@ class FollowbackBot(commands.Bot):
             self.directory,
             bot_user_id=self.user.id,
             churn_window=parse_duration(self.settings.churn_window),
+            owner_id=self.owner_user_id,
             hooks=Hooks(
                 wake_outbox=lambda: self.outbox.wake(),
                 schedule_timer=lambda timer: self.timers.schedule(timer),
@@ -123,11 +124,13 @@ class FollowbackBot(commands.Bot):
         member = await self.store.get_member(row.guild_id, row.user_id)
         name = member.username if member else str(row.user_id)
         what = {"add_role": "gave the follow-back role to", "remove_role": "took the role from"}
-        action = what.get(row.kind, f"sent a {row.kind} to")
-        if outcome == "done":
+        action = what.get(row.kind, "sent a DM to" if row.kind == "dm" else "replied to")
+        if outcome == "done" and row.kind in ("dm", "reply"):
+            self._report(f"{action} {name}: {row.payload.get('text', '')!r}")
+        elif outcome == "done":
             self._report(f"{action} {name}")
         else:
-            self._report(f"could not {row.kind} {name}: {detail} (recorded, not retried)")
+            self._report(f"could not {row.kind.replace('_', ' ')} {name}: {detail} (recorded)")
 
     def _dm_limits(self) -> DmLimits:
         policy = self.policies.current

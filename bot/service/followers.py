@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.policy import Action, Decision, Policy, decide, render_reply
+from bot.policy import Action, Decision, Policy, decide, miss_words, render_reply
 from bot.service.clock import Clock
 from bot.service.policy_holder import PolicyHolder
 from bot.store import ActionSpec, MemberRow, Store, TimerRow, TimerSpec, UserInfo
@@ -54,6 +54,7 @@ class FollowerService:
         *,
         bot_user_id: int,
         churn_window: timedelta,
+        owner_id: int | None = None,
         hooks: Hooks | None = None,
     ) -> None:
         self._store = store
@@ -61,6 +62,8 @@ class FollowerService:
         self._clock = clock
         self._directory = directory
         self._bot_user_id = bot_user_id
+        # Neither the bot nor the owner is ever treated as a follower.
+        self._not_followers = {bot_user_id} | ({owner_id} if owner_id is not None else set())
         self._churn_window = churn_window
         self.hooks = hooks or Hooks()
 
@@ -80,7 +83,7 @@ class FollowerService:
         kind: str = "join",
     ) -> int | None:
         """A follower arrived. Stored first; decided unless screening is pending."""
-        if user.user_id == self._bot_user_id:
+        if user.user_id in self._not_followers:
             return None
         now = self._clock.now()
         event_id = await self._store.record_event(
@@ -128,7 +131,9 @@ class FollowerService:
         if not has_role:
             await self._store.cancel_actions(guild_id, user_id, now, kinds=("add_role",))
         await self._store.mark_event_processed(event_id, now)
-        self.hooks.report(f"owner {'followed' if has_role else 'unfollowed'} {user_id} by hand")
+        member = await self._store.get_member(guild_id, user_id)
+        name = member.username if member else str(user_id)
+        self.hooks.report(f"the owner {'followed' if has_role else 'unfollowed'} {name} by hand")
 
     async def message_seen(
         self,
@@ -290,4 +295,7 @@ class FollowerService:
     @staticmethod
     def _summary(username: str, decision: Decision) -> str:
         due = f", due {decision.due:%Y-%m-%d %H:%M}" if decision.due else ""
-        return f"{username}: {decision.action.value} by rule {decision.rule!r}{due}"
+        line = f"{username}: {decision.action.value} by rule {decision.rule!r}{due}"
+        if decision.misses:  # why not the rule just before it: the nearest miss
+            line += f"\n      why: {miss_words(decision.misses[-1])}"
+        return line
