@@ -123,7 +123,7 @@ class Database:
     @classmethod
     async def open(cls, path: str | Path) -> Database:
         target = str(path)
-        if target != ":memory:" and not target.startswith("file:"):
+        if target != ":memory:":
             Path(target).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(target, isolation_level=None)
         try:

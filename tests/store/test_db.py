@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.policy.decision import Action
 from bot.store import Store, StoreError
+from bot.store import db as db_module
 from bot.store.db import from_db, migrations, to_db
 from tests.store.helpers import GUILD, T0, decision, user
 
@@ -113,3 +114,43 @@ def test_stored_time_round_trips_and_sorts_like_time(a: datetime, b: datetime) -
     # SQL compares the text: its order must be the order of the instants.
     assert (to_db(a) < to_db(b)) == (a < b)
     assert (to_db(a) == to_db(b)) == (a == b)
+
+
+async def test_a_failing_migration_leaves_nothing_behind(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await Store.open(db_path)
+    await store.close()
+    broken = "CREATE TABLE half_done (id INTEGER);\nINSERT INTO no_such_table VALUES (1);"
+    bundled = migrations()
+    monkeypatch.setattr(
+        db_module, "migrations", lambda: [*bundled, (LATEST + 1, "broken.sql", broken)]
+    )
+    with pytest.raises(StoreError, match=r"broken\.sql"):
+        await Store.open(db_path)
+    raw = sqlite3.connect(db_path)
+    try:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST
+        names = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+        assert "half_done" not in names
+    finally:
+        raw.close()
+    # Fixed (here: without the broken one), the database opens as before.
+    monkeypatch.setattr(db_module, "migrations", lambda: bundled)
+    async with await Store.open(db_path) as store:
+        assert store.schema_version == LATEST
+
+
+async def test_a_new_migration_is_applied_once_on_open(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await Store.open(db_path)
+    await store.close()
+    extra = "ALTER TABLE members ADD COLUMN note TEXT;"
+    bundled = migrations()
+    monkeypatch.setattr(
+        db_module, "migrations", lambda: [*bundled, (LATEST + 1, "0002_note.sql", extra)]
+    )
+    for _ in range(2):  # the second open would fail on a duplicate column if re-applied
+        async with await Store.open(db_path) as store:
+            assert store.schema_version == LATEST + 1
