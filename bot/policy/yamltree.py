@@ -6,6 +6,8 @@ duplicate keys and aliases are ours to judge, and no YAML tag can build objects.
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,12 +131,24 @@ class _Builder:
 _PLAIN = {"str", "int", "float", "bool", "null"}
 
 
+def _warning_problem(message: str) -> tuple[int, int, str]:
+    # "found duplicate anchor 'a' / first occurrence ... line 1 ... / second ... line 2, column 4"
+    marks = re.findall(r"line (\d+), column (\d+)", message)
+    line, col = (int(marks[-1][0]), int(marks[-1][1])) if marks else (1, 1)
+    first = f" (first at line {marks[0][0]})" if len(marks) > 1 else ""
+    headline = next((x for x in message.splitlines() if x.strip()), "YAML warning").strip()
+    return line, col, f"{headline}{first}"
+
+
 def parse_tree(text: str) -> tuple[Node | None, list[tuple[int, int, str]]]:
     """Parse YAML text. Returns the root (None if unusable) and (line, col, message) problems."""
     problems: list[tuple[int, int, str]] = []
     yaml = YAML(typ="rt")
     try:
-        root = yaml.compose(text)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # ruamel warns (reused anchors); we report
+            root = yaml.compose(text)
+        problems.extend(_warning_problem(str(w.message)) for w in caught)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -145,7 +159,7 @@ def parse_tree(text: str) -> tuple[Node | None, list[tuple[int, int, str]]]:
     except Exception as exc:  # ruamel raises assorted errors on hostile input
         return None, [(1, 1, f"cannot read YAML: {type(exc).__name__}: {exc}"[:300])]
     if root is None:
-        return None, [(1, 1, "the file is empty")]
+        return None, [*problems, (1, 1, "the file is empty")]
     try:
         return _Builder(problems).build(root, 0, ()), problems
     except TreeError as exc:

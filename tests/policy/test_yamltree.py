@@ -36,3 +36,13 @@ def test_duplicate_keys_reported_with_the_first_line() -> None:
     root, problems = parse_tree("a: 1\nb: 2\na: 3\n")
     assert root is not None and root.value["a"].value == 1
     assert problems == [(3, 1, "duplicate key 'a' (first at line 1)")]
+
+
+def test_reused_anchor_is_a_problem_not_a_warning() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may leak out as a warning
+        root, problems = parse_tree("a: &x 1\nb: &x 2\n")
+    assert root is not None
+    assert problems == [(2, 4, "found duplicate anchor 'x' (first at line 1)")]
