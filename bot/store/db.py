@@ -49,6 +49,8 @@ def to_db_or_none(moment: datetime | None) -> str | None:
 def from_db(text: str) -> datetime:
     """Stored text back to an aware UTC datetime."""
     moment = datetime.fromisoformat(text)
+    if moment.tzinfo is UTC:  # what the store writes: nothing to convert
+        return moment
     if moment.tzinfo is None:  # written by hand, not by the store: assume UTC
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
