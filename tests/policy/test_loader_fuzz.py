@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -69,7 +70,9 @@ WORDS = [
 
 def load_ok(text: str) -> None:
     try:
-        policy = load_policy_text(text, "fuzz.yaml")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # problems are reported, never warned
+            policy = load_policy_text(text, "fuzz.yaml")
     except PolicyError as exc:
         assert exc.problems, "a PolicyError must carry problems"
         for problem in exc.problems:
