@@ -208,3 +208,18 @@ class DecisionsMixin(StoreBase):
             sql, params = "SELECT COUNT(*) FROM decisions WHERE guild_id = ?", (guild_id,)
         raw = await self._db.run(lambda conn: conn.execute(sql, params).fetchone())
         return int(raw[0])
+
+    async def pending_reviews(self, guild_id: int | None = None) -> list[DecisionRow]:
+        """Members still present whose latest decision is ``review``, oldest first."""
+        columns = ", ".join(f"d.{name.strip()}" for name in DECISION_COLUMNS.split(","))
+        sql = (
+            f"SELECT {columns} FROM members AS m JOIN decisions AS d "  # noqa: S608 (constant)
+            "ON d.id = m.last_decision_id WHERE d.action = 'review' AND m.present = 1"
+        )
+        params: tuple[int, ...] = ()
+        if guild_id is not None:
+            sql += " AND m.guild_id = ?"
+            params = (guild_id,)
+        sql += " ORDER BY d.id"
+        rows = await self._db.run(lambda conn: conn.execute(sql, params).fetchall())
+        return [decision_row(raw) for raw in rows]

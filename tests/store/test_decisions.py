@@ -172,3 +172,23 @@ async def test_counts_and_latest(store: Store) -> None:
     assert await store.count_decisions(GUILD) == 3
     latest = await store.latest_decision(GUILD, 1)
     assert latest is not None and latest.rule == "hold" and latest.action is Action.REVIEW
+
+
+async def test_pending_reviews_are_latest_review_decisions_of_present_members(
+    store: Store,
+) -> None:
+    for user_id in (1, 2, 3, 4):
+        await store.record_join(GUILD, user(user_id), T0, False, T0)
+        await store.record_decision(
+            GUILD, user_id, None, decision(Action.REVIEW, "hold"), observed=False, at=T0
+        )
+    await store.record_join(OTHER_GUILD, user(5), T0, False, T0)
+    await store.record_decision(
+        OTHER_GUILD, 5, None, decision(Action.REVIEW), observed=False, at=T0
+    )
+    # 2 was decided again (approved), 3 left: neither is pending any more.
+    await store.record_decision(GUILD, 2, None, decision(), observed=False, at=T0 + H)
+    await store.record_leave(GUILD, 3, T0 + H, timedelta(days=7))
+    pending = await store.pending_reviews(GUILD)
+    assert [(row.user_id, row.action) for row in pending] == [(1, "review"), (4, "review")]
+    assert {row.user_id for row in await store.pending_reviews()} == {1, 4, 5}
