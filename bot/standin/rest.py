@@ -24,6 +24,7 @@ from bot.standin.httpkit import (
     standin_of,
     unknown,
 )
+from bot.standin.limits import check_commands
 from bot.standin.recorder import Recorded
 from bot.standin.snowflake import now
 from bot.standin.state import Guild, Json
@@ -313,8 +314,9 @@ async def put_commands(request: web.Request) -> web.Response:
     standin = standin_of(request)
     store, guild_id = _commands_store(request)
     body = body_of(request)
-    if not isinstance(body, list):
+    if not isinstance(body, list) or not all(isinstance(c, dict) for c in body):
         raise ApiError(400, 50035, "Invalid Form Body")
+    check_commands(body)
     by_key = {(c["name"], c["type"]): int(c["id"]) for c in store.values()}
     fresh: dict[int, Json] = {}
     for item in body:

@@ -19,6 +19,7 @@ from bot.standin.httpkit import (
     unknown,
 )
 from bot.standin.interactions import Interaction
+from bot.standin.limits import check_message
 from bot.standin.state import Channel, Json, Message
 
 if TYPE_CHECKING:
@@ -76,16 +77,7 @@ def resolve_mentions(
 
 
 def check_message_body(body: Json) -> None:
-    content = body.get("content") or ""
-    if not isinstance(content, str):
-        raise form_error("content", "Must be a string.")
-    if len(content) > 2000:
-        raise form_error("content", "Must be 2000 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
-    if len(body.get("embeds") or []) > 10:
-        raise form_error("embeds", "Must be 10 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
-    nonce = body.get("nonce")
-    if nonce is not None and len(str(nonce)) > 25:
-        raise form_error("nonce", "Must be 25 or fewer in length.", "BASE_TYPE_MAX_LENGTH")
+    check_message(body)
 
 
 def _attachments(standin: StandIn, body: Json) -> list[Json]:
@@ -210,6 +202,8 @@ async def post_message(request: web.Request) -> web.Response:
         recipient = world.users.get(channel.recipient_id)
         if recipient is None or recipient.dms_closed:
             raise ApiError(403, 50007, "Cannot send messages to this user")
+        if not any(recipient.id in g.members for g in world.guilds.values()):
+            raise ApiError(403, 50007, "Cannot send messages to this user")  # no mutual guild
     nonce = body.get("nonce")
     key = (standin.bot_user_id, channel.id, str(nonce))
     if nonce is not None and body.get("enforce_nonce"):
