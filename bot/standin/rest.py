@@ -11,7 +11,6 @@ from aiohttp import web
 
 from bot.standin import rest_messages
 from bot.standin.faults import Answer
-from bot.standin.gateway import GUILD_MEMBERS
 from bot.standin.httpkit import (
     PREFIX,
     REQUEST_BODY,
@@ -382,6 +381,3 @@ def build_api(standin: StandIn) -> web.Application:
     api[STANDIN_KEY] = standin
     setup_routes(api)
     return api
-
-
-__all__ = ["GUILD_MEMBERS", "build_api"]

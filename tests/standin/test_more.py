@@ -125,3 +125,17 @@ async def test_autosharded_client_gets_shard_in_ready(standin: StandIn, world: S
     finally:
         await client.close()
         await task
+
+
+async def test_file_upload_is_multipart_with_payload_json(
+    standin: StandIn, world: SampleWorld, bot: BareClient
+) -> None:
+    import io
+
+    channel = bot.get_channel(world.digest_channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    sent = await channel.send("digest", file=discord.File(io.BytesIO(b"a,b\n1,2\n"), "digest.csv"))
+    assert [a.filename for a in sent.attachments] == ["digest.csv"]
+    (post,) = standin.recorder.requests(route="POST /channels/{channel_id}/messages")
+    assert post.json["content"] == "digest"
+    assert post.json["_files"] == [{"name": "files[0]", "filename": "digest.csv", "size": 8}]
