@@ -88,6 +88,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "delete": standin.delete,
         "react": standin.react,
         "wait_response": _wait_response(standin),
+        "submit_modal": _submit_modal(standin),
         "slash": standin.slash,
         "click": standin.click,
         "member_roles": standin.member_roles,
@@ -174,3 +175,15 @@ def _wait_response(standin: StandIn) -> Callable[..., Any]:
         return ix
 
     return wait_response
+
+
+def _submit_modal(standin: StandIn) -> Callable[..., Any]:
+    async def submit_modal(
+        interaction_id: int | str, values: dict[str, Any], user_id: int | None = None
+    ) -> Any:
+        ix = standin.interactions.get(int(interaction_id))
+        if ix is None:
+            raise LookupError(f"unknown interaction {interaction_id}")
+        return await standin.submit_modal(ix, values, user_id)
+
+    return submit_modal

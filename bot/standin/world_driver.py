@@ -433,6 +433,29 @@ class DriverMixin:
         await asyncio.sleep(0)
         return ix
 
+    async def submit_modal(
+        self, shown_by: Interaction, values: dict[str, Any], user_id: int | None = None
+    ) -> Interaction:
+        """A user submits the modal the bot showed in answer to `shown_by` (callback type 9).
+        `values` maps text-input custom_ids to text (select custom_ids to lists of values)."""
+        if shown_by.response_type != 9 or shown_by.response is None:
+            raise LookupError(f"interaction {shown_by.id} was not answered with a modal")
+        modal = shown_by.response.get("data") or {}
+        data: Json = {
+            "custom_id": modal["custom_id"],
+            "components": [_submitted(c, values) for c in modal.get("components") or []],
+        }
+        ix = self._interaction(
+            5,
+            shown_by.guild_id,
+            shown_by.channel_id,
+            shown_by.user_id if user_id is None else user_id,
+            data,
+            shown_by.message_id,
+        )
+        await asyncio.sleep(0)
+        return ix
+
     def seed_sample(self) -> SampleWorld:
         from bot.standin.sample import seed_sample
 
@@ -450,3 +473,20 @@ def _component_type(components: list[Json], custom_id: str) -> int | None:
         if isinstance(accessory, dict) and accessory.get("custom_id") == custom_id:
             return int(accessory.get("type", 2))
     return None
+
+
+def _submitted(component: Json, values: dict[str, Any]) -> Json:
+    """The modal-submit shape of a shown modal component, filled with the user's values."""
+    kind = int(component.get("type", 0))
+    if kind == 1:  # action row
+        return {"type": 1, "components": [_submitted(c, values) for c in component["components"]]}
+    if kind == 18:  # label wrapping one component
+        return {"type": 18, "component": _submitted(component["component"], values)}
+    custom_id = component.get("custom_id")
+    out: Json = {"type": kind, "custom_id": custom_id}
+    if kind == 4:  # text input
+        out["value"] = str(values.get(str(custom_id), component.get("value") or ""))
+    else:  # selects
+        chosen = values.get(str(custom_id), [])
+        out["values"] = [str(v) for v in (chosen if isinstance(chosen, list) else [chosen])]
+    return out

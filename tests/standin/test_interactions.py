@@ -114,3 +114,29 @@ async def test_second_response_is_rejected_by_the_standin(
         assert resp.status == 400
         assert resp.headers["Content-Type"] == "application/json"
         assert (await resp.json())["code"] == 40060
+
+
+class Reason(discord.ui.Modal, title="Decline reason"):
+    reason: discord.ui.TextInput = discord.ui.TextInput(label="Reason", custom_id="fb:reason")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"declined: {self.reason.value}", ephemeral=True)
+
+
+async def test_modal_shown_and_submitted(
+    standin: StandIn, world: SampleWorld, connect: Connect
+) -> None:
+    async def setup(client: BareClient) -> None:
+        @client.tree.command(name="decline", description="Decline with a reason")
+        async def decline(interaction: discord.Interaction) -> None:
+            await interaction.response.send_modal(Reason())
+
+        await client.tree.sync()
+
+    await connect(setup=setup)
+    ix = await standin.slash(world.guild_id, world.general_channel_id, world.owner_id, "decline")
+    shown = await ix.wait_response()
+    assert shown["type"] == 9 and shown["data"]["custom_id"]
+    submitted = await standin.submit_modal(ix, {"fb:reason": "not my niche"})
+    answer = await submitted.wait_response()
+    assert answer["data"]["content"] == "declined: not my niche"
