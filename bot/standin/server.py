@@ -120,7 +120,9 @@ class StandIn(DriverMixin):
 
     # -- identity --------------------------------------------------------------------------------
     def token_ok(self, token: str) -> bool:
-        return self.token is None or secrets.compare_digest(token, self.token)
+        """REST strips "Bot " before calling; the gateway's IDENTIFY may carry it or not."""
+        token = token.removeprefix("Bot ")
+        return self.token is None or secrets.compare_digest(token.encode(), self.token.encode())
 
     def members_intent_enabled(self) -> bool:
         return "members" in self.privileged_intents
