@@ -14,8 +14,9 @@ from bot.client.actions import DiscordActions
 from bot.client.directory import GuildDirectory
 from bot.policy import parse_duration
 from bot.service.clock import Clock
-from bot.service.followers import FollowerService, Hooks
+from bot.service.followers import FollowerService
 from bot.service.outbox import DmLimits, Outbox
+from bot.service.planning import Hooks
 from bot.service.policy_holder import PolicyHolder
 from bot.service.timers import TimerScheduler
 from bot.settings import Settings
@@ -95,7 +96,7 @@ class FollowbackBot(commands.Bot):
             owner_id=self.owner_user_id,
             hooks=Hooks(
                 wake_outbox=lambda: self.outbox.wake(),
-                schedule_timer=lambda timer: self.timers.schedule(timer),
+                schedule_timer=lambda due: self.timers.schedule(due),
                 report=self._report,
             ),
         )
@@ -113,6 +114,7 @@ class FollowbackBot(commands.Bot):
         self.timers.start()
         rebuilt = await self.timers.rebuild()
         resumed = await self.followers.resume_unprocessed()
+        self.followers.start()
         self.outbox.start()
         log.info("start-up: %d timers rebuilt, %d stored events decided", rebuilt, resumed)
 
@@ -154,6 +156,8 @@ class FollowbackBot(commands.Bot):
         return until is not None and until >= time.monotonic()
 
     async def close(self) -> None:
+        if hasattr(self, "followers"):
+            await self.followers.stop()
         if hasattr(self, "outbox"):
             await self.outbox.stop()
         if hasattr(self, "timers"):

@@ -36,7 +36,8 @@ class MemberFacts:
     times_rejoined: int = 0
     churned: int = 0  # times they left soon after being followed back
     declined_before: bool = False
-    # Join times of everyone in the guild recently (for surge rules), any order.
+    # Join times of everyone in the guild recently (for surge rules), oldest first.
+    # One tuple is shared by every member decided in a batch, so it is never copied.
     recent_joins: tuple[datetime, ...] = field(default=())
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -221,8 +222,8 @@ class Matchers:
         compiled = [(_CMP[op], n, f"surge.joins.{op}: {n} within {span}") for op, n in ops]
 
         def check(f: Any, now: datetime) -> Miss | None:
-            since = now - within
-            count = sum(1 for t in get(f) if since <= t <= now)
+            joins = get(f)  # sorted: two binary searches, not a scan of a raid's joins
+            count = bisect_right(joins, now) - bisect_left(joins, now - within)
             for cmp, n, cond in compiled:
                 if not cmp(count, n):
                     return Miss(rule, cond, f"{count} joins")

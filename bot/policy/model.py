@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from bot.policy.decision import Action, MentionAction, Miss
+from bot.policy.durations import parse_duration
 
 # A compiled condition: None when it holds, else the Miss naming what failed.
 Check = Callable[[Any, datetime], Miss | None]
@@ -140,3 +142,23 @@ class Policy:
     examples: tuple[Example, ...] = ()
     conditions: dict[str, Any] = field(default_factory=dict)  # named conditions as written
     schema_version: int = 1
+
+    @property
+    def surge_window(self) -> timedelta | None:
+        """The longest `surge.within` in any rule, or None: then joins need no counting."""
+        written = [rule.when for rule in (*self.rules, *self.mentions)]
+        windows = list(_surge_windows([*written, *self.conditions.values()]))
+        return max(windows) if windows else None
+
+
+def _surge_windows(node: Any) -> Iterator[timedelta]:
+    if isinstance(node, dict):
+        surge = node.get("surge")
+        if isinstance(surge, dict) and isinstance(surge.get("within"), str):
+            with contextlib.suppress(ValueError):
+                yield parse_duration(surge["within"])
+        for value in node.values():
+            yield from _surge_windows(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            yield from _surge_windows(value)

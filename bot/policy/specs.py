@@ -133,10 +133,11 @@ def member_from_spec(spec: Any, now: datetime) -> MemberFacts:
 
 def _joins(value: Any, now: datetime) -> tuple[datetime, ...]:
     # `recent_joins: 40` = forty joins in the last minute; or a list of "how long ago".
+    # Sorted oldest first, as MemberFacts promises.
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100_000:
-        return tuple(now - timedelta(seconds=60 * i / max(value, 1)) for i in range(value))
+        return tuple(sorted(now - timedelta(seconds=60 * i / max(value, 1)) for i in range(value)))
     if isinstance(value, list):
-        return tuple(_ago("recent_joins", v, now) for v in value)
+        return tuple(sorted(_ago("recent_joins", v, now) for v in value))
     raise SpecError("recent_joins", "expected a count or a list of durations ago")
 
 

@@ -1,15 +1,17 @@
-"""Timers live in the store; APScheduler jobs are rebuilt from them at every start.
+"""Timers live in the store; one APScheduler job waits for the earliest of them.
 
-A timer that fell due while the bot was down runs at once. The store's
-`fire_timer` is the guard that makes each timer act at most once, so a job that
-runs twice (a rebuild racing a live schedule) does nothing the second time.
+At start the job is rebuilt from the store, so a timer that fell due while the
+bot was down runs at once. When the job runs it fires every due timer, then
+re-arms itself for the next one: thousands of timers cost one job, not
+thousands. The store's `fire_timer` makes each timer act at most once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -18,6 +20,8 @@ from bot.service.clock import Clock
 from bot.store import Store, TimerRow
 
 log = logging.getLogger(__name__)
+
+JOB_ID = "followback-timers"
 
 
 class TimerScheduler:
@@ -28,6 +32,8 @@ class TimerScheduler:
         self._clock = clock
         self._fire = fire
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._armed_for: datetime | None = None
+        self._lock = asyncio.Lock()
 
     def start(self) -> None:
         self.scheduler.start()
@@ -37,31 +43,49 @@ class TimerScheduler:
             self.scheduler.shutdown(wait=False)
 
     async def rebuild(self) -> int:
-        """Schedule a job for every timer still waiting in the store."""
-        timers = await self._store.scheduled_timers()
-        for timer in timers:
-            self.schedule(timer)
-        return len(timers)
+        """Arm the job from the store; returns how many timers are waiting."""
+        waiting = len(await self._store.scheduled_timers())
+        self._arm(await self._store.next_timer_due())
+        return waiting
 
-    def schedule(self, timer: TimerRow) -> None:
-        now = self._clock.now()
-        real_now = self._clock.real_time_for(now)
-        run_at = self._clock.real_time_for(timer.due)
-        if run_at < real_now:
-            run_at = real_now + timedelta(milliseconds=10)  # overdue: run at once
+    def schedule(self, due: datetime) -> None:
+        """A new timer: re-arm only if it is due before the one the job waits for."""
+        if self._armed_for is None or due < self._armed_for:
+            self._arm(due)
+
+    def _arm(self, due: datetime | None) -> None:
+        self._armed_for = due
+        if due is None:
+            if self.scheduler.get_job(JOB_ID) is not None:
+                self.scheduler.remove_job(JOB_ID)
+            return
+        real_now = self._clock.real_time_for(self._clock.now())
+        run_at = max(self._clock.real_time_for(due), real_now + timedelta(milliseconds=5))
         self.scheduler.add_job(
-            self._run,
+            self.fire_due,
             trigger=DateTrigger(run_date=run_at),
-            args=[timer],
-            id=f"timer-{timer.id}",
+            id=JOB_ID,
             replace_existing=True,
             misfire_grace_time=None,  # late is fine; skipped is not
             coalesce=True,
         )
 
-    async def _run(self, timer: TimerRow) -> None:
-        try:
-            await self._fire(timer)
-        except Exception:
-            # The timer stays scheduled in the store and is retried at the next start.
-            log.exception("timer %s (%s) failed", timer.id, timer.kind)
+    async def fire_due(self) -> int:
+        """Fire every timer due now, then wait for the next one."""
+        fired = 0
+        async with self._lock:
+            self._armed_for = None
+            while True:
+                due = await self._store.due_timers(self._clock.now())
+                if not due:
+                    break
+                for timer in due:
+                    try:
+                        await self._fire(timer)
+                    except Exception:
+                        # Recorded as failed, so one bad timer cannot stall the rest.
+                        log.exception("timer %s (%s) failed", timer.id, timer.kind)
+                        await self._store.cancel_timer(timer.id, self._clock.now(), "failed")
+                    fired += 1
+            self._arm(await self._store.next_timer_due())
+        return fired

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store._batch import DecisionInput, JoinInput, facts_from_row
 from bot.store.db import StoreError
 from bot.store.rows import (
     ActionSpec,
@@ -17,8 +18,10 @@ from bot.store.store import Store
 
 __all__ = [
     "ActionSpec",
+    "DecisionInput",
     "DecisionRow",
     "EventRow",
+    "JoinInput",
     "MemberRow",
     "OutboxRow",
     "Store",
@@ -26,4 +29,5 @@ __all__ = [
     "TimerRow",
     "TimerSpec",
     "UserInfo",
+    "facts_from_row",
 ]

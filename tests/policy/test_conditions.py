@@ -83,7 +83,8 @@ def test_surge_counts_only_the_window() -> None:
     policy = make_policy(
         "- {name: raid, when: {surge: {joins: {at_least: 2}, within: 10m}}, then: review}"
     )
-    joins = (NOW - timedelta(minutes=1), NOW - timedelta(minutes=30), NOW + timedelta(minutes=1))
+    # Oldest first, as MemberFacts promises (the engine binary-searches it).
+    joins = (NOW - timedelta(minutes=30), NOW - timedelta(minutes=1), NOW + timedelta(minutes=1))
     facts = member().__class__(id=1, username="x", recent_joins=joins)
     miss = decide(policy, facts, NOW).misses[0]
     assert miss.actual == "1 joins"
@@ -122,3 +123,13 @@ def test_not_and_roles_in_plain_words() -> None:
         "rule 'not bots' did not match: bot: true holds (the rule needs it not to)",
         "rule 'staff' did not match: has roles Mod (needs all of Mod, Admin)",
     ]
+
+
+def test_surge_window_is_the_longest_within_in_the_policy() -> None:
+    policy = make_policy(
+        "- {name: raid, when: {surge: {joins: {at_least: 2}, within: 10m}}, then: review}\n"
+        "- {name: slow raid, when: {any: [{surge: {joins: {at_least: 9}, within: 1h}}]},"
+        " then: review}"
+    )
+    assert policy.surge_window == timedelta(hours=1)
+    assert make_policy("- {name: all, then: ignore}").surge_window is None

@@ -42,7 +42,10 @@ def test_all_facts_carry_over() -> None:
     assert (m.id, m.nick, m.global_name, m.display_name) == (42, "N", "G", "N")
     assert m.bot and m.observed and (m.messages, m.churned) == (3, 2)
     assert m.roles == frozenset({"VIP", "7"})
-    assert m.recent_joins[0] == EXAMPLE_NOW - timedelta(minutes=1)
+    assert m.recent_joins == (
+        EXAMPLE_NOW - timedelta(minutes=20),
+        EXAMPLE_NOW - timedelta(minutes=1),
+    )
     assert m.created_at is not None and m.created_at.year == 2024
 
 

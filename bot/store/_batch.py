@@ -1,0 +1,234 @@
+"""Batches: many joins, then many decisions, each batch in one transaction.
+
+A burst of joins costs one thread hop and one commit per batch instead of several
+per member; that is what keeps the bot near a bare client's cost per event.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.policy.decision import Action, Decision
+from bot.policy.facts import MemberFacts
+from bot.store._base import StoreBase
+from bot.store._decisions import (
+    _DECIDED_MEMBER,
+    _INSERT_DECISION,
+    _INSERT_EVENT,
+    _INSERT_TIMER,
+    _MARK_PROCESSED,
+    insert_actions,
+    miss_to_json,
+)
+from bot.store._members import (
+    _INSERT_MEMBER,
+    _REFRESH_MEMBER,
+    _REJOIN_MEMBER,
+    _fetch_member,
+    _GuildJoins,
+    _user_values,
+)
+from bot.store.db import dump_json, from_db, to_db, to_db_or_none
+from bot.store.rows import (
+    TIMER_COLUMNS,
+    ActionSpec,
+    MemberRow,
+    TimerRow,
+    TimerSpec,
+    UserInfo,
+    timer_row,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinInput:
+    guild_id: int
+    user: UserInfo
+    joined_at: datetime
+    pending: bool = False
+    kind: str = "join"  # join or catch_up
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInput:
+    guild_id: int
+    user_id: int
+    event_id: int | None
+    decision: Decision
+    observed: bool = False
+    actions: Sequence[ActionSpec] = ()
+    timer: TimerSpec | None = None
+
+
+def upsert_join(
+    conn: sqlite3.Connection, guild_id: int, user: UserInfo, joined: str, pending: bool, now: str
+) -> tuple[MemberRow, bool]:
+    """Insert, refresh or rejoin a member; True when it counts as a (re)join."""
+    key = (guild_id, user.user_id)
+    values = _user_values(user)
+    old = conn.execute(
+        "SELECT present, joined_at FROM members WHERE guild_id = ? AND user_id = ?", key
+    ).fetchone()
+    if old is None:
+        conn.execute(_INSERT_MEMBER, (*key, *values, joined, int(pending), now, now))
+        counted = True
+    elif old[0] and old[1] == joined:
+        conn.execute(_REFRESH_MEMBER, (*values, int(pending), now, *key))
+        counted = False
+    else:
+        conn.execute(_REJOIN_MEMBER, (*values, int(pending), now, joined, *key))
+        counted = True
+    row = _fetch_member(conn, *key)
+    assert row is not None
+    return row, counted
+
+
+def insert_decision(conn: sqlite3.Connection, item: DecisionInput, now: str, at: datetime) -> int:
+    """The decision, its outbox rows, its timer, the event processed, the member updated."""
+    decision = item.decision
+    cur = conn.execute(
+        _INSERT_DECISION,
+        (
+            item.guild_id,
+            item.user_id,
+            item.event_id,
+            decision.rule,
+            decision.action.value,
+            to_db_or_none(decision.due),
+            decision.reply,
+            decision.notify,
+            decision.explain(),
+            dump_json([miss_to_json(miss) for miss in decision.misses]),
+            decision.policy_version,
+            int(item.observed),
+            now,
+        ),
+    )
+    decision_id = cur.lastrowid
+    assert decision_id is not None
+    if item.actions:
+        insert_actions(conn, item.guild_id, item.user_id, item.actions, at, decision_id)
+    if item.timer is not None:
+        conn.execute(
+            _INSERT_TIMER,
+            (item.guild_id, item.user_id, item.timer.kind, to_db(item.timer.due), decision_id, now),
+        )
+    if item.event_id is not None:
+        conn.execute(_MARK_PROCESSED, (now, item.event_id))
+    declined = int(decision.action is Action.DECLINE)
+    conn.execute(_DECIDED_MEMBER, (decision_id, declined, now, item.guild_id, item.user_id))
+    return decision_id
+
+
+class BatchMixin(StoreBase):
+    _join_cache: dict[int, _GuildJoins]
+
+    async def record_joins(
+        self, joins: Sequence[JoinInput], at: datetime
+    ) -> list[tuple[int, MemberRow, bool]]:
+        """Store many join events and upsert their members in one transaction.
+
+        Returns (event id, member row, counted) per join, in order; `counted` is False
+        for a repeated event of the same stay. Events of pending members and repeats
+        are marked processed at once: there is nothing (yet) to decide for them.
+        """
+        now = to_db(at)
+
+        def work(conn: sqlite3.Connection) -> list[tuple[int, MemberRow, bool]]:
+            out = []
+            for join in joins:
+                payload = {"pending": join.pending, "joined_at": join.joined_at.isoformat()}
+                payload.update(join.payload)
+                cur = conn.execute(
+                    _INSERT_EVENT,
+                    (join.guild_id, join.user.user_id, join.kind, dump_json(payload), now),
+                )
+                event_id = cur.lastrowid
+                assert event_id is not None
+                row, counted = upsert_join(
+                    conn, join.guild_id, join.user, to_db(join.joined_at), join.pending, now
+                )
+                if join.pending or not counted:
+                    # Pending: decided when screening completes. Not counted: the same
+                    # stay seen twice (a live join and the start-up catch-up).
+                    conn.execute(_MARK_PROCESSED, (now, event_id))
+                out.append((event_id, row, counted))
+            return out
+
+        stored = await self._db.transaction(work)
+        for join, (_, _, counted) in zip(joins, stored, strict=True):
+            cache = self._join_cache.get(join.guild_id)
+            if counted and cache is not None:
+                cache.add(join.joined_at)
+        return stored
+
+    async def record_decisions(self, items: Sequence[DecisionInput], at: datetime) -> list[int]:
+        """Store many decisions with everything they cause, all or nothing."""
+        now = to_db(at)
+
+        def work(conn: sqlite3.Connection) -> list[int]:
+            return [insert_decision(conn, item, now, at) for item in items]
+
+        return await self._db.transaction(work)
+
+
+def facts_from_row(
+    row: MemberRow,
+    *,
+    observed: bool,
+    roles: frozenset[str] = frozenset(),
+    recent_joins: tuple[datetime, ...] = (),
+) -> MemberFacts:
+    """The policy's view of a stored member (pure: no query)."""
+    return MemberFacts(
+        id=row.user_id,
+        username=row.username,
+        global_name=row.global_name,
+        nick=row.nick,
+        bot=row.bot,
+        spammer=row.spammer,
+        created_at=row.created_at,
+        joined_at=row.joined_at,
+        default_avatar=row.default_avatar,
+        roles=roles,
+        messages=row.messages,
+        links=row.links,
+        invites=row.invites,
+        attachments=row.attachments,
+        everyone_pings=row.everyone_pings,
+        owner_mentions=row.owner_mentions,
+        followed=row.followed,
+        observed=observed,
+        times_rejoined=row.times_rejoined,
+        churned=row.churned,
+        declined_before=row.declined_before,
+        recent_joins=recent_joins,
+    )
+
+
+class TimerQueueMixin(StoreBase):
+    async def next_timer_due(self) -> datetime | None:
+        """The earliest due time of a scheduled timer (one scheduler job waits for it)."""
+        raw = await self._db.run(
+            lambda conn: conn.execute(
+                "SELECT MIN(due) FROM timers WHERE status = 'scheduled'"
+            ).fetchone()
+        )
+        return None if raw[0] is None else from_db(raw[0])
+
+    async def due_timers(self, now: datetime, limit: int = 500) -> list[TimerRow]:
+        """Scheduled timers due by ``now``, earliest first."""
+        params = (to_db(now), limit)
+        rows = await self._db.run(
+            lambda conn: conn.execute(
+                f"SELECT {TIMER_COLUMNS} FROM timers "  # noqa: S608 (constant columns)
+                "WHERE status = 'scheduled' AND due <= ? ORDER BY due, id LIMIT ?",
+                params,
+            ).fetchall()
+        )
+        return [timer_row(raw) for raw in rows]
