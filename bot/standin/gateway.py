@@ -150,6 +150,9 @@ class Gateway:
         self.standin = standin
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
+        # knobs for tests: a short interval and no ACKs make discord.py see a zombie connection
+        self.heartbeat_interval_ms = HEARTBEAT_INTERVAL_MS
+        self.ack_heartbeats = True
 
     # -- dispatching --------------------------------------------------------------------------
     def dispatch(
@@ -218,9 +221,8 @@ class Gateway:
             compression = None
         conn = Connection(ws, compression)
         self.connections.add(conn)
-        conn.push(
-            _op(OP_HELLO, {"heartbeat_interval": HEARTBEAT_INTERVAL_MS, "_trace": ["standin"]})
-        )
+        hello = {"heartbeat_interval": self.heartbeat_interval_ms, "_trace": ["standin"]}
+        conn.push(_op(OP_HELLO, hello))
         session: Session | None = None
         try:
             async for msg in ws:
@@ -236,7 +238,8 @@ class Gateway:
                     break
                 data = payload.get("d")
                 if op == OP_HEARTBEAT:
-                    conn.push(_op(OP_HEARTBEAT_ACK, None))
+                    if self.ack_heartbeats:
+                        conn.push(_op(OP_HEARTBEAT_ACK, None))
                 elif op == OP_IDENTIFY:
                     if session is not None:
                         await conn.close(4005, "Already authenticated.")

@@ -151,3 +151,15 @@ async def test_rejoin_sets_did_rejoin_flag(
     await standin.join(world.guild_id, uid)
     (member,) = (await bot.wait_seen("member_join"))[0]
     assert member.flags.did_rejoin
+
+
+async def test_zombie_connection_is_detected_and_resumed(
+    standin: StandIn, world: SampleWorld, connect: Connect
+) -> None:
+    standin.gateway.heartbeat_interval_ms = 100
+    standin.gateway.ack_heartbeats = False  # and no events: the client hears nothing
+    bot = await connect(heartbeat_timeout=0.5)  # discord.py's limit for hearing nothing
+    await bot.wait_seen("resumed", timeout=10)
+    standin.gateway.ack_heartbeats = True
+    standin.gateway.heartbeat_interval_ms = 41250
+    assert len(bot.seen["ready"]) == 1
