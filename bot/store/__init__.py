@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from bot.store._batch import DecisionInput, JoinInput, facts_from_row
+from bot.store._batch import facts_from_row
 from bot.store.db import StoreError
 from bot.store.rows import (
     ActionSpec,
+    DecisionInput,
     DecisionRow,
     EventRow,
+    JoinInput,
     MemberRow,
     OutboxRow,
     TimerRow,

@@ -8,121 +8,21 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from bot.policy.decision import Action, Decision
 from bot.policy.facts import MemberFacts
 from bot.store._base import StoreBase
-from bot.store._decisions import (
-    _DECIDED_MEMBER,
-    _INSERT_DECISION,
-    _INSERT_EVENT,
-    _INSERT_TIMER,
-    _MARK_PROCESSED,
-    insert_actions,
-    miss_to_json,
-)
-from bot.store._members import (
-    _INSERT_MEMBER,
-    _REFRESH_MEMBER,
-    _REJOIN_MEMBER,
-    _fetch_member,
-    _GuildJoins,
-    _user_values,
-)
-from bot.store.db import dump_json, from_db, to_db, to_db_or_none
+from bot.store._decisions import _INSERT_EVENT, _MARK_PROCESSED, insert_decision
+from bot.store._members import _GuildJoins, upsert_join
+from bot.store.db import dump_json, from_db, to_db
 from bot.store.rows import (
     TIMER_COLUMNS,
-    ActionSpec,
+    DecisionInput,
+    JoinInput,
     MemberRow,
     TimerRow,
-    TimerSpec,
-    UserInfo,
     timer_row,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class JoinInput:
-    guild_id: int
-    user: UserInfo
-    joined_at: datetime
-    pending: bool = False
-    kind: str = "join"  # join or catch_up
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionInput:
-    guild_id: int
-    user_id: int
-    event_id: int | None
-    decision: Decision
-    observed: bool = False
-    actions: Sequence[ActionSpec] = ()
-    timer: TimerSpec | None = None
-
-
-def upsert_join(
-    conn: sqlite3.Connection, guild_id: int, user: UserInfo, joined: str, pending: bool, now: str
-) -> tuple[MemberRow, bool]:
-    """Insert, refresh or rejoin a member; True when it counts as a (re)join."""
-    key = (guild_id, user.user_id)
-    values = _user_values(user)
-    old = conn.execute(
-        "SELECT present, joined_at FROM members WHERE guild_id = ? AND user_id = ?", key
-    ).fetchone()
-    if old is None:
-        conn.execute(_INSERT_MEMBER, (*key, *values, joined, int(pending), now, now))
-        counted = True
-    elif old[0] and old[1] == joined:
-        conn.execute(_REFRESH_MEMBER, (*values, int(pending), now, *key))
-        counted = False
-    else:
-        conn.execute(_REJOIN_MEMBER, (*values, int(pending), now, joined, *key))
-        counted = True
-    row = _fetch_member(conn, *key)
-    assert row is not None
-    return row, counted
-
-
-def insert_decision(conn: sqlite3.Connection, item: DecisionInput, now: str, at: datetime) -> int:
-    """The decision, its outbox rows, its timer, the event processed, the member updated."""
-    decision = item.decision
-    cur = conn.execute(
-        _INSERT_DECISION,
-        (
-            item.guild_id,
-            item.user_id,
-            item.event_id,
-            decision.rule,
-            decision.action.value,
-            to_db_or_none(decision.due),
-            decision.reply,
-            decision.notify,
-            decision.explain(),
-            dump_json([miss_to_json(miss) for miss in decision.misses]),
-            decision.policy_version,
-            int(item.observed),
-            now,
-        ),
-    )
-    decision_id = cur.lastrowid
-    assert decision_id is not None
-    if item.actions:
-        insert_actions(conn, item.guild_id, item.user_id, item.actions, at, decision_id)
-    if item.timer is not None:
-        conn.execute(
-            _INSERT_TIMER,
-            (item.guild_id, item.user_id, item.timer.kind, to_db(item.timer.due), decision_id, now),
-        )
-    if item.event_id is not None:
-        conn.execute(_MARK_PROCESSED, (now, item.event_id))
-    declined = int(decision.action is Action.DECLINE)
-    conn.execute(_DECIDED_MEMBER, (decision_id, declined, now, item.guild_id, item.user_id))
-    return decision_id
 
 
 class BatchMixin(StoreBase):

@@ -14,6 +14,7 @@ from bot.store.rows import (
     DECISION_COLUMNS,
     EVENT_COLUMNS,
     ActionSpec,
+    DecisionInput,
     DecisionRow,
     EventRow,
     TimerSpec,
@@ -86,6 +87,43 @@ def insert_actions(
     return ids
 
 
+def insert_decision(conn: sqlite3.Connection, item: DecisionInput, now: str, at: datetime) -> int:
+    """The decision, its outbox rows, its timer, the event processed, the member updated."""
+    decision = item.decision
+    cur = conn.execute(
+        _INSERT_DECISION,
+        (
+            item.guild_id,
+            item.user_id,
+            item.event_id,
+            decision.rule,
+            decision.action.value,
+            to_db_or_none(decision.due),
+            decision.reply,
+            decision.notify,
+            decision.explain(),
+            dump_json([miss_to_json(miss) for miss in decision.misses]),
+            decision.policy_version,
+            int(item.observed),
+            now,
+        ),
+    )
+    decision_id = cur.lastrowid
+    assert decision_id is not None
+    if item.actions:
+        insert_actions(conn, item.guild_id, item.user_id, item.actions, at, decision_id)
+    if item.timer is not None:
+        conn.execute(
+            _INSERT_TIMER,
+            (item.guild_id, item.user_id, item.timer.kind, to_db(item.timer.due), decision_id, now),
+        )
+    if item.event_id is not None:
+        conn.execute(_MARK_PROCESSED, (now, item.event_id))
+    declined = int(decision.action is Action.DECLINE)
+    conn.execute(_DECIDED_MEMBER, (decision_id, declined, now, item.guild_id, item.user_id))
+    return decision_id
+
+
 class DecisionsMixin(StoreBase):
     # --- events ----------------------------------------------------------------------
 
@@ -151,41 +189,9 @@ class DecisionsMixin(StoreBase):
         processed, and updates the member (last decision; declined before). Either all
         of it is stored or none of it.
         """
+        item = DecisionInput(guild_id, user_id, event_id, decision, observed, actions, timer)
         now = to_db(at)
-        misses = dump_json([miss_to_json(miss) for miss in decision.misses])
-        declined = int(decision.action is Action.DECLINE)
-        decision_values = (
-            guild_id,
-            user_id,
-            event_id,
-            decision.rule,
-            decision.action.value,
-            to_db_or_none(decision.due),
-            decision.reply,
-            decision.notify,
-            decision.explain(),
-            misses,
-            decision.policy_version,
-            int(observed),
-            now,
-        )
-
-        def work(conn: sqlite3.Connection) -> int:
-            cur = conn.execute(_INSERT_DECISION, decision_values)
-            decision_id = cur.lastrowid
-            assert decision_id is not None
-            insert_actions(conn, guild_id, user_id, actions, at, decision_id)
-            if timer is not None:
-                conn.execute(
-                    _INSERT_TIMER,
-                    (guild_id, user_id, timer.kind, to_db(timer.due), decision_id, now),
-                )
-            if event_id is not None:
-                conn.execute(_MARK_PROCESSED, (now, event_id))
-            conn.execute(_DECIDED_MEMBER, (decision_id, declined, now, guild_id, user_id))
-            return decision_id
-
-        return await self._db.transaction(work)
+        return await self._db.transaction(lambda conn: insert_decision(conn, item, now, at))
 
     async def decisions_for(self, guild_id: int, user_id: int) -> list[DecisionRow]:
         """Every decision about a member, oldest first."""

@@ -114,6 +114,29 @@ def _fetch_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> Memb
     return None if raw is None else member_row(raw)
 
 
+def upsert_join(
+    conn: sqlite3.Connection, guild_id: int, user: UserInfo, joined: str, pending: bool, now: str
+) -> tuple[MemberRow, bool]:
+    """Insert, refresh or rejoin a member; True when it counts as a (re)join."""
+    key = (guild_id, user.user_id)
+    values = _user_values(user)
+    old = conn.execute(
+        "SELECT present, joined_at FROM members WHERE guild_id = ? AND user_id = ?", key
+    ).fetchone()
+    if old is None:
+        conn.execute(_INSERT_MEMBER, (*key, *values, joined, int(pending), now, now))
+        counted = True
+    elif old[0] and old[1] == joined:
+        conn.execute(_REFRESH_MEMBER, (*values, int(pending), now, *key))
+        counted = False
+    else:
+        conn.execute(_REJOIN_MEMBER, (*values, int(pending), now, joined, *key))
+        counted = True
+    row = _fetch_member(conn, *key)
+    assert row is not None
+    return row, counted
+
+
 class MembersMixin(StoreBase):
     # Recent join times per guild, so surge facts do not re-read thousands of rows per
     # decision. The database stays the truth: the cache is filled from it on first use.
@@ -123,29 +146,10 @@ class MembersMixin(StoreBase):
         self, guild_id: int, user: UserInfo, joined_at: datetime, pending: bool, at: datetime
     ) -> MemberRow:
         """Upsert a member who joined; count joins and rejoins; present again."""
-        values = _user_values(user)
-        joined = to_db(joined_at)
-        now = to_db(at)
-
-        def work(conn: sqlite3.Connection) -> tuple[MemberRow, bool]:
-            key = (guild_id, user.user_id)
-            old = conn.execute(
-                "SELECT present, joined_at FROM members WHERE guild_id = ? AND user_id = ?", key
-            ).fetchone()
-            if old is None:
-                conn.execute(_INSERT_MEMBER, (*key, *values, joined, int(pending), now, now))
-                counted = True
-            elif old[0] and old[1] == joined:
-                conn.execute(_REFRESH_MEMBER, (*values, int(pending), now, *key))
-                counted = False
-            else:
-                conn.execute(_REJOIN_MEMBER, (*values, int(pending), now, joined, *key))
-                counted = True
-            row = _fetch_member(conn, *key)
-            assert row is not None
-            return row, counted
-
-        row, counted = await self._db.transaction(work)
+        joined, now = to_db(joined_at), to_db(at)
+        row, counted = await self._db.transaction(
+            lambda conn: upsert_join(conn, guild_id, user, joined, pending, now)
+        )
         if counted:
             cache = self._join_cache.get(guild_id)
             if cache is not None:

@@ -44,6 +44,27 @@ class TimerSpec:
     due: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class JoinInput:
+    guild_id: int
+    user: UserInfo
+    joined_at: datetime
+    pending: bool = False
+    kind: str = "join"  # join or catch_up
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInput:
+    guild_id: int
+    user_id: int
+    event_id: int | None
+    decision: Decision
+    observed: bool = False
+    actions: Sequence[ActionSpec] = ()
+    timer: TimerSpec | None = None
+
+
 # --- rows ------------------------------------------------------------------------------
 
 
