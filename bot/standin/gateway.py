@@ -108,7 +108,9 @@ class Connection:
             await self.ws.send_str(text)
 
     async def close(self, code: int, message: str = "") -> None:
-        await self.flush()
+        # a client that stopped reading must not keep the stand-in from closing
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.flush(), 2.0)
         self._closing = True
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
