@@ -391,11 +391,13 @@ async def interaction_callback(request: web.Request) -> web.Response:
 def _webhook_message(request: web.Request, ix: Interaction) -> Message:
     standin = _standin(request)
     raw = request.match_info["message_id"]
-    message_id = (
-        ix.original_message_id if raw == "@original" else int(raw) if raw.isdigit() else None
-    )
+    if raw == "@original":
+        # for a component click answered with an update, @original is the clicked message
+        message_id = ix.original_message_id or ix.message_id
+    else:
+        message_id = int(raw) if raw.isdigit() else None
     msg = standin.world.messages.get(message_id) if message_id is not None else None
-    if msg is None or msg.interaction_id != ix.id:
+    if msg is None or (msg.interaction_id != ix.id and msg.id != ix.message_id):
         raise unknown("Message", 10008)
     return msg
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import discord
 from discord import app_commands
@@ -140,3 +142,33 @@ async def test_modal_shown_and_submitted(
     submitted = await standin.submit_modal(ix, {"fb:reason": "not my niche"})
     answer = await submitted.wait_response()
     assert answer["data"]["content"] == "declined: not my niche"
+
+
+class Toggle(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Hold", custom_id="fb:hold:7")
+    async def hold(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:  # type: ignore[type-arg]
+        await interaction.response.defer()  # type 6 for a component
+        await interaction.edit_original_response(content="Held for review", view=None)
+
+
+async def test_component_update_edits_the_clicked_message(
+    standin: StandIn, world: SampleWorld, connect: Connect
+) -> None:
+    async def setup(client: BareClient) -> None:
+        client.add_view(Toggle())
+
+    bot = await connect(setup=setup)
+    channel = bot.get_channel(world.digest_channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    sent = await channel.send("newbie joined", view=Toggle())
+    ix = await standin.click(world.digest_channel_id, sent.id, "fb:hold:7", world.owner_id)
+    assert (await ix.wait_response())["type"] == 6
+    for _ in range(200):
+        if ix.edits:
+            break
+        await asyncio.sleep(0.01)
+    (message,) = standin.messages(world.digest_channel_id)
+    assert message["content"] == "Held for review" and message["components"] == []
