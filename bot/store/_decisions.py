@@ -101,7 +101,7 @@ def insert_decision(conn: sqlite3.Connection, item: DecisionInput, now: str, at:
             to_db_or_none(decision.due),
             decision.reply,
             decision.notify,
-            decision.explain(),
+            "",  # rendered from the misses on read (see rows.decision_row)
             dump_json([miss_to_json(miss) for miss in decision.misses]),
             decision.policy_version,
             int(item.observed),

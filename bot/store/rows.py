@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -212,7 +212,7 @@ def miss_from_json(item: dict[str, Any]) -> Miss:
 
 def decision_row(raw: Sequence[Any]) -> DecisionRow:
     misses = tuple(miss_from_json(item) for item in load_json(raw[10]) or ())
-    return DecisionRow(
+    row = DecisionRow(
         id=raw[0],
         guild_id=raw[1],
         user_id=raw[2],
@@ -228,6 +228,11 @@ def decision_row(raw: Sequence[Any]) -> DecisionRow:
         observed=bool(raw[12]),
         decided_at=from_db(raw[13]),
     )
+    if not row.explanation:
+        # Written empty on the hot path: the words follow from the stored misses, so
+        # they are rendered when someone reads them, not for every join of a burst.
+        row = replace(row, explanation=row.to_decision().explain())
+    return row
 
 
 @dataclass(frozen=True, slots=True)
