@@ -147,15 +147,18 @@ class _Window:
 
 
 class RateLimits:
-    """Fixed windows of `limit` requests per `per` seconds, per route and major parameter."""
+    """Fixed windows of `limit` requests per `per` seconds, per route (or shared bucket) and
+    major parameter, like Discord's buckets."""
 
     def __init__(self) -> None:
-        self._rules: dict[str, tuple[int, float]] = {}
+        self._rules: dict[str, tuple[int, float, str | None]] = {}
         self._windows: dict[tuple[str, str], _Window] = {}
 
-    def set(self, route: str | None, limit: int, per: float) -> None:
+    def set(self, route: str | None, limit: int, per: float, *, bucket: str | None = None) -> None:
+        """Routes set with the same `bucket` name share their windows (and bucket hash), as
+        Discord's role PUT and DELETE do."""
         key = ANY if route is None or route == ANY else normalize_route(route)
-        self._rules[key] = (limit, per)
+        self._rules[key] = (limit, per, bucket)
 
     def clear(self) -> None:
         self._rules.clear()
@@ -167,12 +170,13 @@ class RateLimits:
         rule = self._rules.get(key) or self._rules.get(ANY)
         if rule is None:
             return None, {}
-        limit, per = rule
-        bucket = hashlib.sha1(key.encode()).hexdigest()[:16]
+        limit, per, shared = rule
+        name = shared or key
+        bucket = hashlib.sha1(name.encode()).hexdigest()[:16]
         clock = time.monotonic()
-        window = self._windows.get((key, major))
+        window = self._windows.get((name, major))
         if window is None or clock - window.started >= per:
-            window = self._windows[(key, major)] = _Window(clock, 0)
+            window = self._windows[(name, major)] = _Window(clock, 0)
         reset_after = max(0.0, window.started + per - clock)
         if window.used >= limit:
             answer = too_many(

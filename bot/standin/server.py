@@ -385,10 +385,13 @@ class StandIn(DriverMixin):
         await asyncio.wait_for(poll(), timeout)
 
     # -- faults ----------------------------------------------------------------------------------
-    def rate_limit(self, route: str | None, limit: int, per: float) -> None:
+    def rate_limit(
+        self, route: str | None, limit: int, per: float, *, bucket: str | None = None
+    ) -> None:
         """Enforce `limit` requests per `per` seconds on a route (None: on every route), with
-        bucket headers so discord.py paces itself, and 429 when exceeded."""
-        self.rate_limits.set(route, limit, per)
+        bucket headers so discord.py paces itself, and 429 when exceeded. Buckets are per major
+        parameter (guild, channel, webhook); routes given the same `bucket` name share one."""
+        self.rate_limits.set(route, limit, per, bucket=bucket)
 
     async def drop_connection(self, resumable: bool = True, *, reconnect_op: bool = False) -> None:
         """Resumable: close with 4000 (or send op 7 RECONNECT if `reconnect_op`); events in the

@@ -69,3 +69,16 @@ def test_rate_limit_headers_count_down_per_major_parameter() -> None:
     assert other is None and h3["X-RateLimit-Remaining"] == "1"
     assert h1["X-RateLimit-Bucket"] == h3["X-RateLimit-Bucket"]
     assert limits.check("GET /users/@me", "")[0] is None  # other routes are not limited
+
+
+def test_routes_can_share_a_bucket() -> None:
+    limits = RateLimits()
+    put = "PUT /guilds/{g}/members/{u}/roles/{r}"
+    delete = "DELETE /guilds/{g}/members/{u}/roles/{r}"
+    limits.set(put, 2, 10.0, bucket="roles")
+    limits.set(delete, 2, 10.0, bucket="roles")
+    _, first = limits.check(put, "guild_id=1")
+    _, second = limits.check(delete, "guild_id=1")
+    over, _ = limits.check(put, "guild_id=1")
+    assert first["X-RateLimit-Bucket"] == second["X-RateLimit-Bucket"]
+    assert second["X-RateLimit-Remaining"] == "0" and over is not None
