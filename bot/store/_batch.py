@@ -51,7 +51,7 @@ class BatchMixin(StoreBase):
                 event_id = cur.lastrowid
                 assert event_id is not None
                 row, counted = upsert_join(
-                    conn, join.guild_id, join.user, to_db(join.joined_at), join.pending, now
+                    conn, join.guild_id, join.user, join.joined_at, join.pending, at
                 )
                 if join.pending or not counted:
                     # Pending: decided when screening completes. Not counted: the same

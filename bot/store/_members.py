@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from bisect import bisect_right, insort
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.policy.facts import MemberFacts
@@ -115,18 +115,25 @@ def _fetch_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> Memb
 
 
 def upsert_join(
-    conn: sqlite3.Connection, guild_id: int, user: UserInfo, joined: str, pending: bool, now: str
+    conn: sqlite3.Connection,
+    guild_id: int,
+    user: UserInfo,
+    joined_at: datetime,
+    pending: bool,
+    at: datetime,
 ) -> tuple[MemberRow, bool]:
     """Insert, refresh or rejoin a member; True when it counts as a (re)join."""
     key = (guild_id, user.user_id)
     values = _user_values(user)
+    joined, now = to_db(joined_at), to_db(at)
     old = conn.execute(
         "SELECT present, joined_at FROM members WHERE guild_id = ? AND user_id = ?", key
     ).fetchone()
     if old is None:
         conn.execute(_INSERT_MEMBER, (*key, *values, joined, int(pending), now, now))
-        counted = True
-    elif old[0] and old[1] == joined:
+        # A first join is the common case of a burst: the row is known, no re-read.
+        return _new_member_row(guild_id, user, joined_at, pending, at), True
+    if old[0] and old[1] == joined:
         conn.execute(_REFRESH_MEMBER, (*values, int(pending), now, *key))
         counted = False
     else:
@@ -135,6 +142,45 @@ def upsert_join(
     row = _fetch_member(conn, *key)
     assert row is not None
     return row, counted
+
+
+def _new_member_row(
+    guild_id: int, user: UserInfo, joined_at: datetime, pending: bool, at: datetime
+) -> MemberRow:
+    """What _INSERT_MEMBER just wrote, as the row a SELECT would give back."""
+    created = user.created_at.astimezone(UTC) if user.created_at is not None else None
+    now = at.astimezone(UTC)
+    return MemberRow(
+        guild_id=guild_id,
+        user_id=user.user_id,
+        username=user.username,
+        global_name=user.global_name,
+        nick=user.nick,
+        bot=user.bot,
+        spammer=user.spammer,
+        default_avatar=user.default_avatar,
+        created_at=created,
+        joined_at=joined_at.astimezone(UTC),
+        left_at=None,
+        present=True,
+        pending=pending,
+        times_joined=1,
+        times_rejoined=0,
+        churned=0,
+        messages=0,
+        links=0,
+        invites=0,
+        attachments=0,
+        everyone_pings=0,
+        owner_mentions=0,
+        followed=False,
+        followed_at=None,
+        unfollowed_by_owner=False,
+        declined_before=False,
+        last_decision_id=None,
+        first_seen_at=now,
+        updated_at=now,
+    )
 
 
 class MembersMixin(StoreBase):
@@ -146,9 +192,8 @@ class MembersMixin(StoreBase):
         self, guild_id: int, user: UserInfo, joined_at: datetime, pending: bool, at: datetime
     ) -> MemberRow:
         """Upsert a member who joined; count joins and rejoins; present again."""
-        joined, now = to_db(joined_at), to_db(at)
         row, counted = await self._db.transaction(
-            lambda conn: upsert_join(conn, guild_id, user, joined, pending, now)
+            lambda conn: upsert_join(conn, guild_id, user, joined_at, pending, at)
         )
         if counted:
             cache = self._join_cache.get(guild_id)
