@@ -172,3 +172,25 @@ async def test_component_update_edits_the_clicked_message(
         await asyncio.sleep(0.01)
     (message,) = standin.messages(world.digest_channel_id)
     assert message["content"] == "Held for review" and message["components"] == []
+
+
+async def test_late_callback_is_unknown_interaction(
+    standin: StandIn, world: SampleWorld, connect: Connect
+) -> None:
+    standin.interaction_window = 0.05  # Discord allows 3 s; shrunk so the test stays fast
+
+    async def setup(client: BareClient) -> None:
+        @client.tree.command(name="slowpoke", description="Answers too late")
+        async def slowpoke(interaction: discord.Interaction) -> None:
+            await asyncio.sleep(0.2)
+            await interaction.response.send_message("too late")
+
+        await client.tree.sync()
+
+    await connect(setup=setup)
+    await standin.slash(world.guild_id, world.general_channel_id, world.owner_id, "slowpoke")
+    (late,) = await standin.wait_for(
+        "POST", "/interactions/{interaction_id}/{interaction_token}/callback"
+    )
+    assert late.status == 404
+    assert standin.messages(world.general_channel_id) == []

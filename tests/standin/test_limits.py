@@ -77,3 +77,10 @@ async def test_dm_to_user_without_mutual_guild_is_refused(
     with pytest.raises(discord.Forbidden) as exc:
         await channel.send("still there?")
     assert exc.value.code == 50007
+
+
+async def test_nonce_longer_than_25_is_refused(world: SampleWorld, bot: BareClient) -> None:
+    channel = await _channel(bot, world)
+    with pytest.raises(discord.HTTPException) as exc:
+        await channel.send("x", nonce="n" * 26)
+    assert exc.value.code == 50035
