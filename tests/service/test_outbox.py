@@ -433,3 +433,27 @@ async def test_the_running_loop_sends_what_is_queued_when_woken(
     await eventually(done, timeout=5)
     assert len(gateway.of("add_role")) == 1
     assert running.task is not None and not running.task.done()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: Outbox._run has no guard: an exception other than ActionFailed/OSError/"
+    "TimeoutError from the gateway propagates out of drain_once and ends the loop task, "
+    "so every later action waits (silently) until a restart",
+)
+async def test_an_unexpected_error_in_one_action_does_not_stop_the_loop(
+    store: Store, gateway: RecordingGateway, running: Outbox
+) -> None:
+    await joined(store, 10)
+    await joined(store, 11)
+    gateway.fail("add_role", ValueError("malformed answer"))
+    await queue(store, 10, "add_role")
+    running.wake()
+    await asyncio.sleep(0.05)
+    later = await queue(store, 11, "dm", text="still works")
+    running.wake()
+
+    async def sent() -> bool:
+        return (await row(store, later)).status == "done"
+
+    await eventually(sent, timeout=1)
