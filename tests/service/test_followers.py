@@ -11,6 +11,10 @@ import pytest
 from bot.policy import Action
 from bot.service.clock import ScaledClock
 from bot.service.followers import FollowerService
+from bot.service.outbox import DmLimits, Outbox
+from bot.service.planning import Hooks
+from bot.service.policy_holder import PolicyHolder
+from bot.service.timers import TimerScheduler
 from bot.store import Store, TimerRow
 from tests.service.helpers import (
     BOT,
@@ -21,6 +25,8 @@ from tests.service.helpers import (
     T0,
     FakeDirectory,
     HookLog,
+    RecordingGateway,
+    eventually,
     user,
     write_policy,
 )
@@ -293,3 +299,70 @@ async def test_a_repeated_join_that_clears_pending_is_still_decided(
     member = await store.get_member(GUILD, 10)
     assert member is not None and not member.pending
     assert len(await store.decisions_for(GUILD, 10)) == 1
+
+
+async def test_the_services_wired_together_follow_back_now_later_and_after_a_look(
+    store: Store, policies: PolicyHolder
+) -> None:
+    """FollowerService, Outbox and TimerScheduler wired as the bot wires them, days in seconds."""
+    clock = ScaledClock(T0, speed=36_000.0)  # the 2 h windows pass in 0.2 s
+    gateway = RecordingGateway()
+    outbox: Outbox
+    timers: TimerScheduler
+    service = FollowerService(
+        store,
+        policies,
+        clock,
+        FakeDirectory(),
+        bot_user_id=BOT,
+        churn_window=timedelta(days=7),
+        owner_id=OWNER,
+        hooks=Hooks(
+            wake_outbox=lambda: outbox.wake(),
+            schedule_timer=lambda due: timers.schedule(due),
+        ),
+    )
+    limits = policies.current.limits
+    outbox = Outbox(
+        store,
+        gateway,
+        clock,
+        lambda: DmLimits(limits.dms_per_day, limits.dm_spacing, limits.dm_cooldown, "UTC"),
+    )
+    timers = TimerScheduler(store, clock, service.timer_due)
+    await outbox.recover()
+    timers.start()
+    await timers.rebuild()
+    service.start()
+    outbox.start()
+    try:
+        now = clock.now()
+        names = {10: "fb_ann", 11: "later_lee", 12: "observe_ola", 13: "decline_dee"}
+        for uid, name in names.items():
+            service.member_joined(GUILD, user(uid, name), now)
+        service.message_seen(GUILD, 12, messages=3)
+
+        async def settled() -> bool:
+            roles = {c.user_id for c in gateway.of("add_role")}
+            return roles == {10, 11, 12} and not await store.scheduled_timers()
+
+        await eventually(settled, timeout=5)
+        await asyncio.wait_for(service.flush(), 5)
+        await asyncio.sleep(0.05)
+    finally:
+        await asyncio.wait_for(service.stop(), 5)
+        await asyncio.wait_for(outbox.stop(), 5)
+        timers.shutdown()
+
+    assert sorted(c.user_id for c in gateway.of("add_role")) == [10, 11, 12]  # once each
+    assert sorted(c.user_id for c in gateway.of("dm")) == [11, 13]
+    for uid in (10, 11, 12):
+        member = await store.get_member(GUILD, uid)
+        assert member is not None and member.followed
+    member = await store.get_member(GUILD, 13)
+    assert member is not None and not member.followed and member.declined_before
+    late = await only_timer(store, 11)
+    assert late.outcome == "followed back (late)"
+    assert late.finished_at is not None and late.finished_at >= late.due
+    assert await store.events_without_decision() == 0
+    assert await store.in_doubt_actions() == []

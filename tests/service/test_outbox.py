@@ -457,3 +457,21 @@ async def test_an_unexpected_error_in_one_action_does_not_stop_the_loop(
         return (await row(store, later)).status == "done"
 
     await eventually(sent, timeout=1)
+
+
+async def test_the_dm_cap_counts_the_owners_day_not_the_utc_day(
+    store: Store, gateway: RecordingGateway
+) -> None:
+    # 00:30 on 1 March in Berlin is still 28 February in UTC
+    start = datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
+    clock = ScaledClock(start, speed=1.0)
+    limits = DmLimits(per_day=1, spacing=timedelta(0), cooldown=timedelta(0), timezone=BERLIN)
+    # yesterday's (local) DM, sent at 23:10 Berlin time: same UTC date, earlier local day
+    await store.record_dm_sent(99, None, datetime(2026, 2, 28, 22, 10, tzinfo=UTC))
+    await store.record_join(GUILD, user(10, "a"), start, False, start)
+    outbox_id = (await store.enqueue_actions(GUILD, 10, [ActionSpec("dm", {"text": "x"})], start))[
+        0
+    ]
+    await make_outbox(store, gateway, clock, limits).drain_once()
+    assert (await row(store, outbox_id)).status == "done"
+    assert len(gateway.of("dm")) == 1

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.policy import Action
+from bot.service.clock import ScaledClock
 from bot.service.followers import FollowerService
 from bot.service.planning import Hooks, Planner, human_due
 from bot.service.policy_holder import PolicyHolder
@@ -162,3 +163,57 @@ rules:
     summary = planner.summary(items[1])
     assert summary.startswith("new: ignore by rule 'everyone else'")
     assert "why:" in summary and "regulars" in summary
+
+
+SURGE_POLICY = """\
+version: 1
+owner: {timezone: UTC}
+follow_back: {role: Mutuals}
+rules:
+  - name: raid
+    when: {surge: {joins: {at_least: 5}, within: 10m}}
+    then: review
+  - name: everyone else
+    then: follow_back
+"""
+
+
+async def test_a_surge_of_joins_is_counted_from_the_store(
+    store: Store, tmp_path, directory: FakeDirectory
+) -> None:
+    from bot.policy import load_policy_text
+
+    path = tmp_path / "surge.yaml"
+    path.write_text(SURGE_POLICY)
+    holder = PolicyHolder(path, load_policy_text(SURGE_POLICY))
+    service = FollowerService(
+        store,
+        holder,
+        ScaledClock(T0, speed=1.0),
+        directory,
+        bot_user_id=BOT,
+        churn_window=timedelta(days=7),
+    )
+    service.start()
+    try:
+        # three joined a day ago: outside the window, they count for nothing
+        for uid in (1, 2, 3):
+            await store.record_join(
+                GUILD, user(uid, f"old{uid}"), T0 - timedelta(days=1), False, T0
+            )
+        await asyncio.wait_for(
+            service.member_joined(GUILD, user(10, "first"), T0 - timedelta(seconds=30)), 5
+        )
+        burst = [
+            service.member_joined(GUILD, user(20 + i, f"raider{i}"), T0 - timedelta(seconds=6 - i))
+            for i in range(6)
+        ]
+        await asyncio.wait_for(asyncio.gather(*burst), 5)
+    finally:
+        await asyncio.wait_for(service.stop(), 5)
+
+    (first,) = await store.decisions_for(GUILD, 10)
+    assert first.action is Action.FOLLOW_BACK
+    actions = [(await store.decisions_for(GUILD, 20 + i))[0].action for i in range(6)]
+    assert Action.REVIEW in actions  # the raid was seen
+    assert actions[-1] is Action.REVIEW  # by the last of them, 7 joined within 10 minutes
