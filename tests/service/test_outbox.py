@@ -475,3 +475,21 @@ async def test_the_dm_cap_counts_the_owners_day_not_the_utc_day(
     await make_outbox(store, gateway, clock, limits).drain_once()
     assert (await row(store, outbox_id)).status == "done"
     assert len(gateway.of("dm")) == 1
+
+
+async def test_nonce_age_is_judged_in_real_time_not_virtual_time(
+    store: Store, gateway: RecordingGateway
+) -> None:
+    fast = ScaledClock(T0, speed=36_000.0)
+    await joined(store, 10)
+    outbox_id = await queue(store, 10, "dm", text="hi")
+    with pytest.raises(Crash):
+        await make_outbox(store, gateway, fast, after_send=crash).drain_once()
+    await asyncio.sleep(0.05)  # hours of virtual time, well inside Discord's real window
+    assert fast.now() - (await row(store, outbox_id)).updated_at > NONCE_WINDOW
+
+    restarted = make_outbox(store, gateway, fast)
+    await restarted.recover()
+    await restarted.drain_once()
+    assert (await row(store, outbox_id)).status == "done"
+    assert [c.args[1] for c in gateway.of("dm")] == [nonce_for(outbox_id)] * 2
