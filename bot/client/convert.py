@@ -10,7 +10,7 @@ from bot.store import UserInfo
 
 LINK = re.compile(r"https?://\S+", re.IGNORECASE)
 INVITE = re.compile(r"(?:discord\.gg|discord(?:app)?\.com/invite)/\S+", re.IGNORECASE)
-MASS_PING = re.compile(r"@(?:everyone|here)\b")
+MASS_PING = re.compile(r"(?<![\w.@])@(?:everyone|here)\b")  # not inside an address
 
 
 def user_info(member: discord.Member | discord.User) -> UserInfo:

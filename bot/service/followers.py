@@ -175,12 +175,10 @@ class FollowerService:
         now = self._clock.now()
         joins = [work.join for work in works if work.join is not None]
         stored = await self._store.record_joins(joins, now)
-        for _, row, counted in stored:
-            if counted and row.pending:
+        for _, row, fresh in stored:
+            if fresh and row.pending:
                 self.hooks.report(f"{row.username} joined; waiting for membership screening")
-        ready = [
-            (event_id, row) for event_id, row, counted in stored if counted and not row.pending
-        ]
+        ready = [(event_id, row) for event_id, row, fresh in stored if fresh and not row.pending]
         if ready:
             items = await self._planner.plan_many(ready, observed=False, now=now)
             await self._record(items, now)
@@ -241,6 +239,11 @@ class FollowerService:
         if member is None or not member.present:
             if await self._store.fire_timer(timer.id, now, "cancelled: left the server"):
                 self.hooks.report(f"{timer.kind} for {name} cancelled: left the server")
+            return
+        if member.joined_at is not None and member.joined_at > timer.created_at:
+            # Set during an earlier stay; the rejoin was decided on its own.
+            if await self._store.fire_timer(timer.id, now, "cancelled: from an earlier stay"):
+                self.hooks.report(f"{timer.kind} for {name} cancelled: from an earlier stay")
             return
         if timer.kind == "later":
             actions, outcome = self._planner.late_follow_back(member)

@@ -127,7 +127,13 @@ class Outbox:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            done = await self.drain_once()
+            try:
+                done = await self.drain_once()
+            except Exception:
+                # The store or a hook failed: keep the loop alive; rows stay durable.
+                log.exception("outbox loop step failed; trying again shortly")
+                await asyncio.sleep(1.0)
+                continue
             if done:
                 continue
             await self._sleep_until_next()
@@ -181,6 +187,12 @@ class Outbox:
             await self._failed(row, exc)
             return
         except (OSError, TimeoutError) as exc:  # network trouble: transient
+            await self._failed(row, ActionFailed(0, None, repr(exc)))
+            return
+        except Exception as exc:
+            # Unexpected (a malformed answer, a bug): retried with backoff, then recorded
+            # as failed. Safe to repeat: roles are idempotent, messages keep their nonce.
+            log.exception("outbox %s (%s): unexpected error", row.id, row.kind)
             await self._failed(row, ActionFailed(0, None, repr(exc)))
             return
         if self._after_send is not None:

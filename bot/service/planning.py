@@ -66,6 +66,7 @@ class Planner:
     ) -> list[DecisionInput]:
         """Decide for each (event id, member) and plan what each decision causes."""
         policy = self.policy
+        self._names.clear()  # names of this batch only, for its summaries
         recent = await self._recent_joins(policy, {row.guild_id for _, row in members}, now)
         items = []
         for event_id, row in members:

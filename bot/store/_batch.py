@@ -13,7 +13,7 @@ from datetime import datetime
 from bot.policy.facts import MemberFacts
 from bot.store._base import StoreBase
 from bot.store._decisions import _INSERT_EVENT, _MARK_PROCESSED, insert_decision
-from bot.store._members import _GuildJoins, upsert_join
+from bot.store._members import NEW_STAY, _GuildJoins, upsert_join
 from bot.store.db import dump_json, from_db, to_db
 from bot.store.rows import (
     TIMER_COLUMNS,
@@ -33,13 +33,14 @@ class BatchMixin(StoreBase):
     ) -> list[tuple[int, MemberRow, bool]]:
         """Store many join events and upsert their members in one transaction.
 
-        Returns (event id, member row, counted) per join, in order; `counted` is False
-        for a repeated event of the same stay. Events of pending members and repeats
-        are marked processed at once: there is nothing (yet) to decide for them.
+        Returns (event id, member row, fresh) per join, in order. `fresh` is False for a
+        repeated event of the same stay (a live join and the start-up catch-up); True
+        for a join, a rejoin, or a repeat that shows screening completed. Events with
+        nothing (yet) to decide, pending members' and repeats', are marked processed.
         """
         now = to_db(at)
 
-        def work(conn: sqlite3.Connection) -> list[tuple[int, MemberRow, bool]]:
+        def work(conn: sqlite3.Connection) -> list[tuple[int, MemberRow, str]]:
             out = []
             for join in joins:
                 payload = {"pending": join.pending, "joined_at": join.joined_at.isoformat()}
@@ -50,22 +51,20 @@ class BatchMixin(StoreBase):
                 )
                 event_id = cur.lastrowid
                 assert event_id is not None
-                row, counted = upsert_join(
+                row, change = upsert_join(
                     conn, join.guild_id, join.user, join.joined_at, join.pending, at
                 )
-                if join.pending or not counted:
-                    # Pending: decided when screening completes. Not counted: the same
-                    # stay seen twice (a live join and the start-up catch-up).
+                if join.pending or change == "repeat":
                     conn.execute(_MARK_PROCESSED, (now, event_id))
-                out.append((event_id, row, counted))
+                out.append((event_id, row, change))
             return out
 
         stored = await self._db.transaction(work)
-        for join, (_, _, counted) in zip(joins, stored, strict=True):
+        for join, (_, _, change) in zip(joins, stored, strict=True):
             cache = self._join_cache.get(join.guild_id)
-            if counted and cache is not None:
+            if change in NEW_STAY and cache is not None:
                 cache.add(join.joined_at)
-        return stored
+        return [(event_id, row, change != "repeat") for event_id, row, change in stored]
 
     async def record_decisions(self, items: Sequence[DecisionInput], at: datetime) -> list[int]:
         """Store many decisions with everything they cause, all or nothing."""

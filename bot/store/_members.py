@@ -121,27 +121,33 @@ def upsert_join(
     joined_at: datetime,
     pending: bool,
     at: datetime,
-) -> tuple[MemberRow, bool]:
-    """Insert, refresh or rejoin a member; True when it counts as a (re)join."""
+) -> tuple[MemberRow, str]:
+    """Insert, refresh or rejoin a member; says what changed.
+
+    "joined" (first time), "rejoined", "screened" (the same stay seen again with its
+    membership screening now complete: something new to decide on) or "repeat".
+    """
     key = (guild_id, user.user_id)
     values = _user_values(user)
     joined, now = to_db(joined_at), to_db(at)
     old = conn.execute(
-        "SELECT present, joined_at FROM members WHERE guild_id = ? AND user_id = ?", key
+        "SELECT present, joined_at, pending FROM members WHERE guild_id = ? AND user_id = ?", key
     ).fetchone()
     if old is None:
         conn.execute(_INSERT_MEMBER, (*key, *values, joined, int(pending), now, now))
         # A first join is the common case of a burst: the row is known, no re-read.
-        return _new_member_row(guild_id, user, joined_at, pending, at), True
+        return _new_member_row(guild_id, user, joined_at, pending, at), "joined"
     if old[0] and old[1] == joined:
+        # The same stay seen again. If it was pending and is not any more, screening
+        # completed in between: say so, or nobody would ever decide for them.
         conn.execute(_REFRESH_MEMBER, (*values, int(pending), now, *key))
-        counted = False
+        change = "screened" if old[2] and not pending else "repeat"
     else:
         conn.execute(_REJOIN_MEMBER, (*values, int(pending), now, joined, *key))
-        counted = True
+        change = "rejoined"
     row = _fetch_member(conn, *key)
     assert row is not None
-    return row, counted
+    return row, change
 
 
 def _new_member_row(
@@ -183,6 +189,9 @@ def _new_member_row(
     )
 
 
+NEW_STAY = frozenset({"joined", "rejoined"})
+
+
 class MembersMixin(StoreBase):
     # Recent join times per guild, so surge facts do not re-read thousands of rows per
     # decision. The database stays the truth: the cache is filled from it on first use.
@@ -192,10 +201,10 @@ class MembersMixin(StoreBase):
         self, guild_id: int, user: UserInfo, joined_at: datetime, pending: bool, at: datetime
     ) -> MemberRow:
         """Upsert a member who joined; count joins and rejoins; present again."""
-        row, counted = await self._db.transaction(
+        row, change = await self._db.transaction(
             lambda conn: upsert_join(conn, guild_id, user, joined_at, pending, at)
         )
-        if counted:
+        if change in NEW_STAY:
             cache = self._join_cache.get(guild_id)
             if cache is not None:
                 cache.add(joined_at)

@@ -6,8 +6,6 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from bot.policy import Action
 from bot.service.clock import ScaledClock
 from bot.service.followers import FollowerService
@@ -245,12 +243,6 @@ REJOIN_DECLINED = POLICY_TEXT.replace(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: FollowerService._timer_due checks only member.present, not that the timer "
-    "belongs to the member's current stay, so a `later` timer from before a leave+rejoin "
-    "follows back a member whose rejoin was declined",
-)
 async def test_a_late_timer_from_an_earlier_stay_does_not_act_after_a_rejoin(
     store: Store, tmp_path: Path
 ) -> None:
@@ -281,12 +273,6 @@ async def test_a_late_timer_from_an_earlier_stay_does_not_act_after_a_rejoin(
         await asyncio.wait_for(service.stop(), 5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a repeated join of the same stay with pending=False refreshes the stored "
-    "pending member to pending=0 (upsert_join, counted=False) without deciding, so the "
-    "later screening_done finds nothing pending and the member is never decided",
-)
 async def test_a_repeated_join_that_clears_pending_is_still_decided(
     store: Store, service: FollowerService
 ) -> None:

@@ -435,12 +435,6 @@ async def test_the_running_loop_sends_what_is_queued_when_woken(
     assert running.task is not None and not running.task.done()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Outbox._run has no guard: an exception other than ActionFailed/OSError/"
-    "TimeoutError from the gateway propagates out of drain_once and ends the loop task, "
-    "so every later action waits (silently) until a restart",
-)
 async def test_an_unexpected_error_in_one_action_does_not_stop_the_loop(
     store: Store, gateway: RecordingGateway, running: Outbox
 ) -> None:
