@@ -150,6 +150,22 @@ class Policy:
         windows = list(_surge_windows([*written, *self.conditions.values()]))
         return max(windows) if windows else None
 
+    @property
+    def uses_roles(self) -> bool:
+        """Whether any rule tests roles (else the bot need not gather them)."""
+        written = [rule.when for rule in (*self.rules, *self.mentions)]
+        return _mentions_key([*written, *self.conditions.values()], ("roles", "has_role"))
+
+
+def _mentions_key(node: Any, keys: tuple[str, ...]) -> bool:
+    if isinstance(node, dict):
+        return any(key in node for key in keys) or any(
+            _mentions_key(value, keys) for value in node.values()
+        )
+    if isinstance(node, list | tuple):
+        return any(_mentions_key(value, keys) for value in node)
+    return False
+
 
 def _surge_windows(node: Any) -> Iterator[timedelta]:
     if isinstance(node, dict):

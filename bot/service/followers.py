@@ -190,8 +190,9 @@ class FollowerService:
 
     async def _record(self, items: list[DecisionInput], now: datetime) -> None:
         await self._store.record_decisions(items, now)
-        for item in items:
-            self.hooks.report(self._planner.summary(item))
+        if self.hooks.reporting:
+            for item in items:
+                self.hooks.report(self._planner.summary(item))
         if any(item.actions for item in items):
             self.hooks.wake_outbox()
         for item in items:

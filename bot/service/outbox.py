@@ -57,7 +57,10 @@ class Outbox:
         *,
         max_attempts: int = 8,
         retry_base: timedelta = timedelta(seconds=1),
-        concurrency: int = 16,
+        # Few role changes in flight: with more, requests wait inside discord.py's
+        # bucket when a rate-limit window ends and sleep a whole extra window
+        # (benchmarks/pipeline_bench.py: 16 in flight drained ~75% of the limit, 4 ~93%).
+        concurrency: int = 4,
         after_send: Callable[[OutboxRow], Awaitable[None]] | None = None,
         on_done: Callable[[OutboxRow, str, str], Awaitable[None]] | None = None,
     ) -> None:

@@ -28,13 +28,22 @@ class Directory(Protocol):
     def member_roles(self, guild_id: int, user_id: int) -> frozenset[str]: ...
 
 
+def _silent(line: str) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Hooks:
     """Where the pipeline reports what it queued, so the workers wake at once."""
 
     wake_outbox: Callable[[], None] = lambda: None
     schedule_timer: Callable[[datetime], None] = lambda due: None
-    report: Callable[[str], None] = lambda line: None  # human transcript (demo)
+    report: Callable[[str], None] = _silent  # human transcript (demo)
+
+    @property
+    def reporting(self) -> bool:
+        """False when nobody reads the transcript: then it is not written."""
+        return self.report is not _silent
 
 
 def human_due(due: datetime, timezone: str) -> str:
@@ -67,13 +76,19 @@ class Planner:
         """Decide for each (event id, member) and plan what each decision causes."""
         policy = self.policy
         self._names.clear()  # names of this batch only, for its summaries
+        uses_roles = policy.uses_roles
         recent = await self._recent_joins(policy, {row.guild_id for _, row in members}, now)
         items = []
         for event_id, row in members:
+            roles = (
+                self._directory.member_roles(row.guild_id, row.user_id)
+                if uses_roles
+                else frozenset()  # no rule looks at roles: skip reading them
+            )
             facts = facts_from_row(
                 row,
                 observed=observed,
-                roles=self._directory.member_roles(row.guild_id, row.user_id),
+                roles=roles,
                 recent_joins=recent.get(row.guild_id, ()),
             )
             decision = decide(policy, facts, now)

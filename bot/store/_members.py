@@ -21,6 +21,7 @@ INSERT INTO members (
     guild_id, user_id, username, global_name, nick, bot, spammer, default_avatar,
     created_at, joined_at, present, pending, times_joined, first_seen_at, updated_at
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 1, ?, ?)
+ON CONFLICT (guild_id, user_id) DO NOTHING
 """
 
 # Seen before, same stay (a repeated join event): refresh what Discord said, count nothing.
@@ -130,13 +131,13 @@ def upsert_join(
     key = (guild_id, user.user_id)
     values = _user_values(user)
     joined, now = to_db(joined_at), to_db(at)
+    inserted = conn.execute(_INSERT_MEMBER, (*key, *values, joined, int(pending), now, now))
+    if inserted.rowcount == 1:
+        # A first join is the common case of a burst: the row is known, no re-read.
+        return _new_member_row(guild_id, user, joined_at, pending, at), "joined"
     old = conn.execute(
         "SELECT present, joined_at, pending FROM members WHERE guild_id = ? AND user_id = ?", key
     ).fetchone()
-    if old is None:
-        conn.execute(_INSERT_MEMBER, (*key, *values, joined, int(pending), now, now))
-        # A first join is the common case of a burst: the row is known, no re-read.
-        return _new_member_row(guild_id, user, joined_at, pending, at), "joined"
     if old[0] and old[1] == joined:
         # The same stay seen again. If it was pending and is not any more, screening
         # completed in between: say so, or nobody would ever decide for them.

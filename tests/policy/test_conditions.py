@@ -133,3 +133,11 @@ def test_surge_window_is_the_longest_within_in_the_policy() -> None:
     )
     assert policy.surge_window == timedelta(hours=1)
     assert make_policy("- {name: all, then: ignore}").surge_window is None
+
+
+def test_uses_roles_says_whether_any_rule_tests_roles() -> None:
+    assert make_policy("- {name: vip, when: {has_role: VIP}, then: follow_back}").uses_roles
+    assert make_policy(
+        "- {name: any, when: {any: [{bot: true}, {roles: {any: [A]}}]}, then: ignore}"
+    ).uses_roles
+    assert not make_policy("- {name: all, when: {bot: true}, then: ignore}").uses_roles
