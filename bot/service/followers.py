@@ -78,8 +78,9 @@ class FollowerService:
         self, join: JoinInput | None = None, task: Callable[[], Awaitable[object]] | None = None
     ) -> asyncio.Future[None]:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        # Failures are logged by the worker; callers need not look at every future.
-        done.add_done_callback(lambda f: f.cancelled() or f.exception())
+        if task is not None:
+            # Failures are logged by the worker; callers need not look at every future.
+            done.add_done_callback(_retrieve)
         self._queue.put_nowait(_Work(join, task, done))
         return done
 
@@ -114,7 +115,11 @@ class FollowerService:
             # Stored events not yet decided are decided at the next start.
             log.exception("follower pipeline step failed")
             for work in works:
-                if not work.done.done():
+                if work.done.done():
+                    continue
+                if work.join is not None:
+                    work.done.set_result(None)  # joins are fire-and-forget; logged above
+                else:
                     work.done.set_exception(exc)
             return
         for work in works:
@@ -266,3 +271,8 @@ class FollowerService:
 
 async def _nothing() -> None:
     return None
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
