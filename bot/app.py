@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
     )
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def run_bot() -> int:
@@ -121,7 +123,13 @@ def run_bot() -> int:
 
 async def _run_forever(settings: Settings, token: str) -> None:
     running = await start_bot(settings, token, ready_timeout=120.0)
+    # `docker stop` sends SIGTERM: shut down as cleanly as on Ctrl-C.
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, running.task.cancel)
     try:
         await running.task
+    except asyncio.CancelledError:
+        log.info("stopping")
     finally:
         await running.stop()

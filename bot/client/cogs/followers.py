@@ -38,7 +38,10 @@ class FollowersCog(commands.Cog):
         known = await self.bot.store.known_members(guild.id)
         role_id = self.bot.directory.role_id(guild.id, self.bot.policies.current.follow_back_role)
         caught = 0
+        not_followers = {self.bot.owner_user_id, self.bot.user.id if self.bot.user else None}
         for member in guild.members:
+            if member.id in not_followers:
+                continue
             row = known.get(member.id)
             if row is None or (
                 not row.present
