@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store._batch import facts_from_row
+from bot.store._members import facts_from_row
 from bot.store.db import StoreError
 from bot.store.rows import (
     ActionSpec,

@@ -10,7 +10,6 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.policy.facts import MemberFacts
 from bot.store._base import StoreBase
 from bot.store._decisions import _INSERT_EVENT, _MARK_PROCESSED, insert_decision
 from bot.store._members import NEW_STAY, _GuildJoins, upsert_join
@@ -74,40 +73,6 @@ class BatchMixin(StoreBase):
             return [insert_decision(conn, item, now, at) for item in items]
 
         return await self._db.transaction(work)
-
-
-def facts_from_row(
-    row: MemberRow,
-    *,
-    observed: bool,
-    roles: frozenset[str] = frozenset(),
-    recent_joins: tuple[datetime, ...] = (),
-) -> MemberFacts:
-    """The policy's view of a stored member (pure: no query)."""
-    return MemberFacts(
-        id=row.user_id,
-        username=row.username,
-        global_name=row.global_name,
-        nick=row.nick,
-        bot=row.bot,
-        spammer=row.spammer,
-        created_at=row.created_at,
-        joined_at=row.joined_at,
-        default_avatar=row.default_avatar,
-        roles=roles,
-        messages=row.messages,
-        links=row.links,
-        invites=row.invites,
-        attachments=row.attachments,
-        everyone_pings=row.everyone_pings,
-        owner_mentions=row.owner_mentions,
-        followed=row.followed,
-        observed=observed,
-        times_rejoined=row.times_rejoined,
-        churned=row.churned,
-        declined_before=row.declined_before,
-        recent_joins=recent_joins,
-    )
 
 
 class TimerQueueMixin(StoreBase):

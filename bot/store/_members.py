@@ -190,6 +190,40 @@ def _new_member_row(
     )
 
 
+def facts_from_row(
+    row: MemberRow,
+    *,
+    observed: bool,
+    roles: frozenset[str] = frozenset(),
+    recent_joins: tuple[datetime, ...] = (),
+) -> MemberFacts:
+    """The policy's view of a stored member (pure: no query)."""
+    return MemberFacts(
+        id=row.user_id,
+        username=row.username,
+        global_name=row.global_name,
+        nick=row.nick,
+        bot=row.bot,
+        spammer=row.spammer,
+        created_at=row.created_at,
+        joined_at=row.joined_at,
+        default_avatar=row.default_avatar,
+        roles=roles,
+        messages=row.messages,
+        links=row.links,
+        invites=row.invites,
+        attachments=row.attachments,
+        everyone_pings=row.everyone_pings,
+        owner_mentions=row.owner_mentions,
+        followed=row.followed,
+        observed=observed,
+        times_rejoined=row.times_rejoined,
+        churned=row.churned,
+        declined_before=row.declined_before,
+        recent_joins=recent_joins,
+    )
+
+
 NEW_STAY = frozenset({"joined", "rejoined"})
 
 
@@ -310,30 +344,7 @@ class MembersMixin(StoreBase):
         if row is None:
             return None
         recent = await self.recent_join_times(guild_id, now - surge_window, now)
-        return MemberFacts(
-            id=row.user_id,
-            username=row.username,
-            global_name=row.global_name,
-            nick=row.nick,
-            bot=row.bot,
-            spammer=row.spammer,
-            created_at=row.created_at,
-            joined_at=row.joined_at,
-            default_avatar=row.default_avatar,
-            roles=roles,
-            messages=row.messages,
-            links=row.links,
-            invites=row.invites,
-            attachments=row.attachments,
-            everyone_pings=row.everyone_pings,
-            owner_mentions=row.owner_mentions,
-            followed=row.followed,
-            observed=observed,
-            times_rejoined=row.times_rejoined,
-            churned=row.churned,
-            declined_before=row.declined_before,
-            recent_joins=recent,
-        )
+        return facts_from_row(row, observed=observed, roles=roles, recent_joins=recent)
 
     async def set_followed(
         self, guild_id: int, user_id: int, followed: bool, at: datetime, *, by_owner: bool = False
