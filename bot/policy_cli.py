@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -203,52 +202,14 @@ def _jsonl(path: str, now: datetime) -> Iterator[MemberFacts]:
 
 
 def _history(path: str) -> Iterator[MemberFacts]:
-    """Followers from a Followback database (read-only)."""
-    if not Path(path).is_file():
-        raise InputError(f"--history: no such database {path}")
-    try:
-        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise InputError(f"--history: cannot open {path}: {exc}") from exc
-    query = (
-        "SELECT user_id, username, global_name, nick, bot, spammer, created_at, joined_at,"
-        " default_avatar, messages, owner_mentions, times_rejoined, churned,"
-        " declined_before, followed FROM members ORDER BY guild_id, user_id"
-    )
-    try:
-        rows = db.execute(query).fetchall()
-    except sqlite3.Error as exc:
-        raise InputError(f"--history: {path} has no usable 'members' table ({exc})") from exc
-    finally:
-        db.close()
-    for row in rows:
-        yield MemberFacts(
-            id=int(row[0]),
-            username=str(row[1] or row[0]),
-            global_name=row[2],
-            nick=row[3],
-            bot=bool(row[4]),
-            spammer=bool(row[5]),
-            created_at=_iso(row[6]),
-            joined_at=_iso(row[7]),
-            default_avatar=bool(row[8]),
-            messages=int(row[9] or 0),
-            owner_mentions=int(row[10] or 0),
-            times_rejoined=int(row[11] or 0),
-            churned=int(row[12] or 0),
-            declined_before=bool(row[13]),
-            followed=bool(row[14]),
-        )
+    """Followers from a Followback database (read-only; the SQL lives in the store)."""
+    from bot.store.db import StoreError
+    from bot.store.history import read_history
 
-
-def _iso(value: Any) -> datetime | None:
-    if not value:
-        return None
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        yield from read_history(path)
+    except StoreError as exc:
+        raise InputError(f"--history: {exc}") from exc
 
 
 def simulate(path: str, members: str | None, history: str | None, now_text: str | None) -> int:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -133,24 +135,25 @@ def test_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+async def _history_db(path: Path) -> None:
+    """A real bot database: two followers stored by the store itself."""
+    from bot.store import Store, UserInfo
+
+    joined = datetime(2024, 12, 1, 10, 0, tzinfo=UTC)
+    created = datetime(2020, 1, 1, tzinfo=UTC)
+    async with await Store.open(path) as store:
+        await store.record_join(
+            1, UserInfo(7, "robo", bot=True, created_at=created), joined, False, joined
+        )
+        await store.record_join(
+            1, UserInfo(8, "pal", "Pal", created_at=created), joined, False, joined
+        )
+        await store.bump_activity(1, 8, messages=3)
+
+
 def test_simulate_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "bot.db"
-    con = sqlite3.connect(db)
-    con.execute(
-        "CREATE TABLE members (guild_id, user_id, username, global_name, nick, bot, spammer,"
-        " created_at, joined_at, default_avatar, messages, owner_mentions, times_rejoined,"
-        " churned, declined_before, followed)"
-    )
-    con.execute(
-        "INSERT INTO members VALUES (1, 7, 'robo', NULL, NULL, 1, 0, '2020-01-01T00:00:00+00:00',"
-        " '2024-12-01T00:00:00+00:00', 0, 0, 0, 0, 0, 0, 0)"
-    )
-    con.execute(
-        "INSERT INTO members VALUES (1, 8, 'pal', 'Pal', NULL, 0, 0, '2020-01-01T00:00:00',"
-        " '2024-12-01T10:00:00', 0, 3, 0, 0, 0, 0, 0)"
-    )
-    con.commit()
-    con.close()
+    asyncio.run(_history_db(db))
     assert main(["policy", "simulate", str(DEFAULT), "--history", str(db)]) == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(o["id"], o["action"]) for o in out] == [("7", "ignore"), ("8", "later")]
@@ -163,7 +166,7 @@ def test_simulate_history_without_members_table(
     db = tmp_path / "empty.db"
     sqlite3.connect(db).close()
     assert main(["policy", "simulate", str(DEFAULT), "--history", str(db)]) == 2
-    assert "no usable 'members' table" in capsys.readouterr().err
+    assert "is not a Followback database" in capsys.readouterr().err
 
 
 def test_schema(capsys: pytest.CaptureFixture[str]) -> None:
