@@ -24,6 +24,16 @@ from bot.store.rows import (
 )
 
 
+def _join_payload(join: JoinInput) -> str:
+    if join.payload:
+        return dump_json(
+            {"pending": join.pending, "joined_at": to_db(join.joined_at)} | join.payload
+        )
+    # The common case, written without the JSON encoder (a burst has thousands).
+    pending = "true" if join.pending else "false"
+    return f'{{"pending":{pending},"joined_at":"{to_db(join.joined_at)}"}}'
+
+
 class BatchMixin(StoreBase):
     _join_cache: dict[int, _GuildJoins]
 
@@ -42,11 +52,9 @@ class BatchMixin(StoreBase):
         def work(conn: sqlite3.Connection) -> list[tuple[int, MemberRow, str]]:
             out = []
             for join in joins:
-                payload = {"pending": join.pending, "joined_at": join.joined_at.isoformat()}
-                payload.update(join.payload)
                 cur = conn.execute(
                     _INSERT_EVENT,
-                    (join.guild_id, join.user.user_id, join.kind, dump_json(payload), now),
+                    (join.guild_id, join.user.user_id, join.kind, _join_payload(join), now),
                 )
                 event_id = cur.lastrowid
                 assert event_id is not None

@@ -205,7 +205,11 @@ DECISION_COLUMNS = (
 )
 
 
-def miss_from_json(item: dict[str, Any]) -> Miss:
+def miss_from_json(item: dict[str, Any] | list[Any]) -> Miss:
+    """A stored miss: [rule, condition, actual(, [parts])], or the same as an object."""
+    if isinstance(item, list):
+        parts = tuple(miss_from_json(part) for part in (item[3] if len(item) > 3 else ()))
+        return Miss(rule=item[0], condition=item[1], actual=item[2], parts=parts)
     parts = tuple(miss_from_json(part) for part in item.get("parts") or ())
     return Miss(rule=item["rule"], condition=item["condition"], actual=item["actual"], parts=parts)
 
