@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     delegate_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     digest_channel_id: int | None = None
-    follower_role: str | None = None
     churn_window: str = "7d"
     api_base: str | None = None
     log_level: str = "INFO"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 from bot.store import OutboxRow
-from tests.e2e.conftest import Harness, eventually
+from tests.e2e.conftest import POLICY, Harness, eventually
 
 
 async def test_each_decision_gives_exactly_the_right_roles_and_dms(harness: Harness) -> None:
@@ -289,3 +290,23 @@ async def test_the_daily_dm_cap_defers_instead_of_dropping(harness: Harness, tmp
     waiting = [row for row in rows if row.status == "pending"]
     assert len(waiting) == 1
     assert waiting[0].not_before - harness.clock.now() <= timedelta(days=1)
+
+
+async def test_in_opt_in_servers_the_follower_role_makes_a_follower(
+    harness: Harness, tmp_path: Path
+) -> None:
+    policy = tmp_path / "opt-in.yaml"
+    text = POLICY.read_text().replace(
+        "follow_back: {role: Mutuals}", "follow_back: {role: Mutuals}\nfollower_role: Follower"
+    )
+    policy.write_text(text)
+    follower_role = harness.standin.add_role(harness.guild_id, "Follower")
+    await harness.start(policy=policy)
+    user = await harness.join("fb_optin")
+    await harness.idle()
+    assert await harness.store.decisions_for(harness.guild_id, user) == []  # just a member
+
+    await harness.standin.set_member_roles(harness.guild_id, user, [follower_role])
+    [decision] = await harness.decided(user)
+    assert decision.action == "follow_back"
+    await eventually(lambda: harness.has_role(user))

@@ -40,7 +40,7 @@ class FollowersCog(commands.Cog):
         caught = 0
         not_followers = {self.bot.owner_user_id, self.bot.user.id if self.bot.user else None}
         for member in guild.members:
-            if member.id in not_followers:
+            if member.id in not_followers or not self._is_follower(member):
                 continue
             row = known.get(member.id)
             if row is None or (
@@ -66,9 +66,21 @@ class FollowersCog(commands.Cog):
         await followers.flush()
         log.info("catch-up in %s: %d members processed as joins", guild.name, caught)
 
+    def _follower_role(self, guild_id: int) -> int | None:
+        """In opt-in servers a member becomes a follower on receiving this role."""
+        name = self.bot.policies.current.follower_role
+        return self.bot.directory.role_id(guild_id, name) if name else None
+
+    def _is_follower(self, member: discord.Member) -> bool:
+        name = self.bot.policies.current.follower_role
+        if not name:
+            return True
+        role_id = self._follower_role(member.guild.id)
+        return role_id is not None and member.get_role(role_id) is not None
+
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
-        if self.bot.watches(member.guild.id):
+        if self.bot.watches(member.guild.id) and self._is_follower(member):
             self.bot.followers.member_joined(
                 member.guild.id,
                 user_info(member),
@@ -83,6 +95,19 @@ class FollowersCog(commands.Cog):
             return
         if before.pending and not after.pending:
             self.bot.followers.screening_done(guild_id, after.id)
+        follower_role = self._follower_role(guild_id)
+        if (
+            follower_role is not None
+            and before.get_role(follower_role) is None
+            and after.get_role(follower_role) is not None
+        ):
+            # Opt-in following: receiving the follower role is the "follow".
+            self.bot.followers.member_joined(
+                guild_id,
+                user_info(after),
+                after.joined_at or self.bot.clock.now(),
+                pending=after.pending,
+            )
         role_id = self.bot.directory.role_id(guild_id, self.bot.policies.current.follow_back_role)
         if role_id is None:
             return
