@@ -47,6 +47,7 @@ async def start_bot(
     after_send: Callable[[OutboxRow], Awaitable[None]] | None = None,
     ready_timeout: float = 30.0,
     watch_policy: bool = True,
+    policy_watch_interval: float = 2.0,
     **bot_options: Any,
 ) -> Running:
     """Open the store, load the policy, connect, and wait for READY and the catch-up."""
@@ -72,7 +73,7 @@ async def start_bot(
             raise task.exception()  # type: ignore[misc]
         raise TimeoutError("the bot did not become ready in time")
     if watch_policy:
-        policies.start_watching()
+        policies.start_watching(policy_watch_interval, on_error=bot.tell_owner_policy_broken)
     return Running(bot, store, policies, task)
 
 

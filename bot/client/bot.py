@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.client.actions import DiscordActions
 from bot.client.directory import GuildDirectory
-from bot.policy import parse_duration
+from bot.policy import PolicyError, parse_duration
 from bot.service.clock import Clock
 from bot.service.followers import FollowerService
 from bot.service.outbox import DmLimits, Outbox
@@ -20,7 +20,7 @@ from bot.service.planning import Hooks
 from bot.service.policy_holder import PolicyHolder
 from bot.service.timers import TimerScheduler
 from bot.settings import Settings
-from bot.store import OutboxRow, Store
+from bot.store import ActionSpec, OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,21 @@ class FollowbackBot(commands.Bot):
             self._report(f"{action} {name}")
         else:
             self._report(f"could not {row.kind.replace('_', ' ')} {name}: {detail} (recorded)")
+
+    async def tell_owner_policy_broken(self, error: PolicyError) -> None:
+        """A broken edit: the owner hears of it by DM (through the outbox, once)."""
+        if self.owner_user_id is None:
+            return
+        problems = str(error)
+        if len(problems) > 1500:
+            problems = problems[:1500] + "\n..."
+        text = (
+            "Your policy file has problems, so the previous policy stays in force:\n"
+            f"```\n{problems}\n```"
+        )
+        action = ActionSpec("dm", {"text": text, "owner_notice": True})
+        await self.store.enqueue_actions(0, self.owner_user_id, [action], self.clock.now())
+        self.outbox.wake()
 
     def _dm_limits(self) -> DmLimits:
         policy = self.policies.current

@@ -169,7 +169,8 @@ class Outbox:
 
     async def _process(self, row: OutboxRow) -> None:
         now = self._clock.now()
-        if row.kind == "dm":
+        # Notices to the owner are not unsolicited DMs: the follower limits do not apply.
+        if row.kind == "dm" and not row.payload.get("owner_notice"):
             limits = self._dm_limits()
             slot = await self._store.dm_slot(
                 row.user_id,

@@ -70,9 +70,8 @@ class Harness:
             "test-token",
             clock=self.clock,
             report=self.report.append,
-            watch_policy=False,
             guild_ready_timeout=0.05,
-            **options,
+            **({"watch_policy": False} | options),
         )
         return self.running
 

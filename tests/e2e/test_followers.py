@@ -310,3 +310,22 @@ async def test_in_opt_in_servers_the_follower_role_makes_a_follower(
     [decision] = await harness.decided(user)
     assert decision.action == "follow_back"
     await eventually(lambda: harness.has_role(user))
+
+
+async def test_a_broken_policy_edit_keeps_the_old_policy_and_tells_the_owner(
+    harness: Harness, tmp_path: Path
+) -> None:
+    policy = tmp_path / "live.yaml"
+    policy.write_text(POLICY.read_text())
+    await harness.start(policy=policy, watch_policy=True, policy_watch_interval=0.1)
+    assert harness.running is not None
+    version = harness.running.policies.current.version
+    policy.write_text(POLICY.read_text().replace("then: follow_back", "then: folow_back"))
+    owner = harness.world.owner_id
+    await eventually(lambda: len(harness.standin.dms_to(owner)) == 1)
+    [notice] = harness.standin.dms_to(owner)
+    assert "live.yaml:" in notice["content"] and "folow_back" in notice["content"]
+    assert harness.running.policies.current.version == version  # the old one stays
+    user = await harness.join("fb_still")
+    [decision] = await harness.decided(user)
+    assert decision.action == "follow_back"
