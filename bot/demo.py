@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.app import Running, start_bot
 from bot.client.target import point_discord_at, reset_discord_target
@@ -22,6 +23,7 @@ from bot.settings import Settings
 from bot.standin import SampleWorld, StandIn
 
 DEMO_POLICY = Path(__file__).resolve().parent.parent / "policies" / "demo.yaml"
+OWNER_TZ = ZoneInfo("Europe/Berlin")  # as in policies/demo.yaml
 SPEED = 3600.0  # one real second is one virtual hour
 TOKEN = "demo-token"  # the stand-in accepts any token
 
@@ -32,7 +34,9 @@ class Transcript:
         self._write = write
 
     def line(self, text: str) -> None:
-        self._write(f"[{self.clock.now():%a %H:%M}] {text}")
+        # The owner's local time, as in the DMs the bot sends.
+        now = self.clock.now().astimezone(OWNER_TZ)
+        self._write(f"[{now:%a %H:%M}] {text}")
 
     def heading(self, text: str) -> None:
         self._write(f"\n== {text}")

@@ -167,7 +167,8 @@ class Planner:
     def summary(self, item: DecisionInput) -> str:
         decision = item.decision
         name = self._names.get(item.user_id, str(item.user_id))
-        due = f", due {decision.due:%Y-%m-%d %H:%M}" if decision.due else ""
+        tz = self.policy.owner.timezone
+        due = f", due {human_due(decision.due, tz)}" if decision.due else ""
         line = f"{name}: {decision.action.value} by rule {decision.rule!r}{due}"
         if decision.misses:  # why not the rule just before it: the nearest miss
             line += f"\n      why: {miss_words(decision.misses[-1])}"
