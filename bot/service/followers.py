@@ -20,11 +20,18 @@ from bot.policy import Policy
 from bot.service.clock import Clock
 from bot.service.planning import Directory, Hooks, Planner
 from bot.service.policy_holder import PolicyHolder
-from bot.store import DecisionInput, JoinInput, MemberRow, Store, TimerRow, UserInfo
+from bot.store import (
+    FOLLOWER_EVENT_KINDS,
+    DecisionInput,
+    JoinInput,
+    MemberRow,
+    Store,
+    TimerRow,
+    UserInfo,
+)
 
 log = logging.getLogger(__name__)
 
-FOLLOWER_EVENTS = ("join", "screened", "catch_up")
 MAX_BATCH = 500
 
 
@@ -165,7 +172,7 @@ class FollowerService:
     async def resume_unprocessed(self) -> int:
         """Decide follower events stored before a crash but never decided."""
         count = 0
-        for event in await self._store.unprocessed_events(FOLLOWER_EVENTS):
+        for event in await self._store.unprocessed_events(FOLLOWER_EVENT_KINDS):
             member = await self._store.get_member(event.guild_id, event.user_id)
             if member is None or member.pending or not member.present:
                 await self._store.mark_event_processed(event.id, self._clock.now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store._decisions import FOLLOWER_EVENT_KINDS
 from bot.store._members import facts_from_row
 from bot.store.db import StoreError
 from bot.store.rows import (
@@ -19,6 +20,7 @@ from bot.store.rows import (
 from bot.store.store import Store
 
 __all__ = [
+    "FOLLOWER_EVENT_KINDS",
     "ActionSpec",
     "DecisionInput",
     "DecisionRow",

@@ -13,14 +13,11 @@ from datetime import datetime
 from bot.store._base import StoreBase
 from bot.store._decisions import _INSERT_EVENT, _MARK_PROCESSED, insert_decision
 from bot.store._members import NEW_STAY, _GuildJoins, upsert_join
-from bot.store.db import dump_json, from_db, to_db
+from bot.store.db import dump_json, to_db
 from bot.store.rows import (
-    TIMER_COLUMNS,
     DecisionInput,
     JoinInput,
     MemberRow,
-    TimerRow,
-    timer_row,
 )
 
 
@@ -81,26 +78,3 @@ class BatchMixin(StoreBase):
             return [insert_decision(conn, item, now, at) for item in items]
 
         return await self._db.transaction(work)
-
-
-class TimerQueueMixin(StoreBase):
-    async def next_timer_due(self) -> datetime | None:
-        """The earliest due time of a scheduled timer (one scheduler job waits for it)."""
-        raw = await self._db.run(
-            lambda conn: conn.execute(
-                "SELECT MIN(due) FROM timers WHERE status = 'scheduled'"
-            ).fetchone()
-        )
-        return None if raw[0] is None else from_db(raw[0])
-
-    async def due_timers(self, now: datetime, limit: int = 500) -> list[TimerRow]:
-        """Scheduled timers due by ``now``, earliest first."""
-        params = (to_db(now), limit)
-        rows = await self._db.run(
-            lambda conn: conn.execute(
-                f"SELECT {TIMER_COLUMNS} FROM timers "  # noqa: S608 (constant columns)
-                "WHERE status = 'scheduled' AND due <= ? ORDER BY due, id LIMIT ?",
-                params,
-            ).fetchall()
-        )
-        return [timer_row(raw) for raw in rows]

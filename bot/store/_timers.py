@@ -8,11 +8,13 @@ from datetime import datetime
 
 from bot.store._base import StoreBase
 from bot.store._decisions import insert_actions
-from bot.store.db import to_db
+from bot.store.db import from_db, to_db
 from bot.store.rows import TIMER_COLUMNS, ActionSpec, TimerRow, timer_row
 
 _SELECT = f"SELECT {TIMER_COLUMNS} FROM timers"  # noqa: S608 (constant columns)
 _SCHEDULED = f"{_SELECT} WHERE status = 'scheduled' ORDER BY due, id"
+_DUE = f"{_SELECT} WHERE status = 'scheduled' AND due <= ? ORDER BY due, id LIMIT ?"
+_NEXT_DUE = "SELECT MIN(due) FROM timers WHERE status = 'scheduled'"
 _FOR_MEMBER = f"{_SELECT} WHERE guild_id = ? AND user_id = ? ORDER BY id"
 _ONE = f"{_SELECT} WHERE id = ?"
 
@@ -44,6 +46,17 @@ class TimersMixin(StoreBase):
     async def scheduled_timers(self) -> list[TimerRow]:
         """Timers still waiting, earliest first (rebuilt into scheduler jobs at start)."""
         rows = await self._db.run(lambda conn: conn.execute(_SCHEDULED).fetchall())
+        return [timer_row(raw) for raw in rows]
+
+    async def next_timer_due(self) -> datetime | None:
+        """The earliest due time of a scheduled timer (one scheduler job waits for it)."""
+        raw = await self._db.run(lambda conn: conn.execute(_NEXT_DUE).fetchone())
+        return None if raw[0] is None else from_db(raw[0])
+
+    async def due_timers(self, now: datetime, limit: int = 500) -> list[TimerRow]:
+        """Scheduled timers due by ``now``, earliest first."""
+        params = (to_db(now), limit)
+        rows = await self._db.run(lambda conn: conn.execute(_DUE, params).fetchall())
         return [timer_row(raw) for raw in rows]
 
     async def get_timer(self, timer_id: int) -> TimerRow | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import TracebackType
 
-from bot.store._batch import BatchMixin, TimerQueueMixin
+from bot.store._batch import BatchMixin
 from bot.store._decisions import DecisionsMixin
 from bot.store._members import MembersMixin, _GuildJoins
 from bot.store._outbox import OutboxMixin
@@ -21,7 +21,7 @@ from bot.store._timers import TimersMixin
 from bot.store.db import Database, journal_mode
 
 
-class Store(MembersMixin, DecisionsMixin, OutboxMixin, TimersMixin, BatchMixin, TimerQueueMixin):
+class Store(MembersMixin, DecisionsMixin, OutboxMixin, TimersMixin, BatchMixin):
     def __init__(self, db: Database) -> None:
         self._db = db
         self._join_cache: dict[int, _GuildJoins] = {}
