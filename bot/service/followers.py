@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +40,17 @@ class _Work:
     join: JoinInput | None
     task: Callable[[], Awaitable[object]] | None
     done: asyncio.Future[None]
+
+
+@dataclass(frozen=True, slots=True)
+class PresentMember:
+    """A member in the guild as the Discord layer sees it at start-up."""
+
+    user: UserInfo
+    joined_at: datetime | None
+    pending: bool
+    has_follow_back_role: bool | None  # None: the role is not in the guild
+    is_follower: bool = True  # False in opt-in servers until they get the follower role
 
 
 class FollowerService:
@@ -168,6 +179,44 @@ class FollowerService:
     def timer_due(self, timer: TimerRow) -> asyncio.Future[None]:
         """A late follow-back or an observe window fell due: check the member again."""
         return self._submit(task=lambda: self._timer_due(timer))
+
+    async def catch_up(self, guild_id: int, present: Sequence[PresentMember]) -> int:
+        """Joins, leaves, screening and role edits that happened while the bot was offline.
+
+        Returns how many members were processed as joins.
+        """
+        await self.flush()  # live events first, so what the store knows is current
+        known = await self._store.known_members(guild_id)
+        here = set()
+        caught = 0
+        for member in present:
+            user_id = member.user.user_id
+            here.add(user_id)
+            if user_id in self._not_followers or not member.is_follower:
+                continue  # still in the guild, so not a leave either
+            row = known.get(user_id)
+            if row is None or (
+                not row.present
+                and member.joined_at is not None
+                and (row.left_at is None or member.joined_at > row.left_at)
+            ):
+                joined_at = member.joined_at or self._clock.now()
+                self.member_joined(
+                    guild_id, member.user, joined_at, pending=member.pending, kind="catch_up"
+                )
+                caught += 1
+            elif row.pending and not member.pending:
+                self.screening_done(guild_id, user_id)
+            elif member.has_follow_back_role not in (None, row.followed):
+                # Never re-add what the owner took away: record it instead.
+                self.follow_role_changed_by_hand(
+                    guild_id, user_id, bool(member.has_follow_back_role)
+                )
+        for user_id, row in known.items():
+            if row.present and user_id not in here:
+                self.member_left(guild_id, user_id)
+        await self.flush()
+        return caught
 
     async def resume_unprocessed(self) -> int:
         """Decide follower events stored before a crash but never decided."""

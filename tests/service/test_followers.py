@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.policy import Action
 from bot.service.clock import ScaledClock
-from bot.service.followers import FollowerService
+from bot.service.followers import FollowerService, PresentMember
 from bot.service.outbox import DmLimits, Outbox
 from bot.service.planning import Hooks
 from bot.service.policy_holder import PolicyHolder
@@ -352,3 +352,24 @@ async def test_the_services_wired_together_follow_back_now_later_and_after_a_loo
     assert late.finished_at is not None and late.finished_at >= late.due
     assert await store.events_without_decision() == 0
     assert await store.in_doubt_actions() == []
+
+
+async def test_catch_up_reconciles_the_store_with_who_is_in_the_guild(
+    store: Store, service: FollowerService
+) -> None:
+    await service.member_joined(GUILD, user(10, "fb_stays"), T0)
+    await service.member_joined(GUILD, user(11, "fb_gone"), T0)
+    await service.member_joined(GUILD, user(12, "fb_lost_role"), T0)
+    await service.flush()
+    present = [
+        PresentMember(user(10, "fb_stays"), T0, False, None),
+        PresentMember(user(12, "fb_lost_role"), T0, False, None, is_follower=False),
+        PresentMember(user(13, "fb_new"), T0, False, None),
+        PresentMember(user(OWNER, "owner"), T0, False, None),
+    ]
+    assert await service.catch_up(GUILD, present) == 1  # only fb_new is a new join
+    gone, lost_role = await store.get_member(GUILD, 11), await store.get_member(GUILD, 12)
+    assert gone is not None and not gone.present  # left while the bot was offline
+    assert lost_role is not None and lost_role.present  # still here: not a leave
+    assert len(await store.decisions_for(GUILD, 13)) == 1
+    assert await store.get_member(GUILD, OWNER) is None  # the owner is never a follower

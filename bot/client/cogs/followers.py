@@ -13,6 +13,7 @@ import discord
 from discord.ext import commands
 
 from bot.client.convert import message_counters, user_info
+from bot.service.followers import PresentMember
 
 if TYPE_CHECKING:
     from bot.client.bot import FollowbackBot
@@ -32,38 +33,19 @@ class FollowersCog(commands.Cog):
         self.bot.caught_up.set()
 
     async def catch_up(self, guild: discord.Guild) -> None:
-        """Joins, leaves and role edits that happened while the bot was offline."""
-        followers = self.bot.followers
-        await followers.flush()  # live events first, so `known` is current
-        known = await self.bot.store.known_members(guild.id)
+        """Hand the pipeline who is in the guild now; it reconciles with the store."""
         role_id = self.bot.directory.role_id(guild.id, self.bot.policies.current.follow_back_role)
-        caught = 0
-        not_followers = {self.bot.owner_user_id, self.bot.user.id if self.bot.user else None}
-        for member in guild.members:
-            if member.id in not_followers or not self._is_follower(member):
-                continue
-            row = known.get(member.id)
-            if row is None or (
-                not row.present
-                and member.joined_at is not None
-                and (row.left_at is None or member.joined_at > row.left_at)
-            ):
-                joined_at = member.joined_at or self.bot.clock.now()
-                info = user_info(member)
-                followers.member_joined(
-                    guild.id, info, joined_at, pending=member.pending, kind="catch_up"
-                )
-                caught += 1
-            elif row.pending and not member.pending:
-                followers.screening_done(guild.id, member.id)
-            elif role_id is not None and (member.get_role(role_id) is not None) != row.followed:
-                # Never re-add what the owner took away: record it instead.
-                has_role = member.get_role(role_id) is not None
-                followers.follow_role_changed_by_hand(guild.id, member.id, has_role)
-        for user_id, row in known.items():
-            if row.present and guild.get_member(user_id) is None:
-                followers.member_left(guild.id, user_id)
-        await followers.flush()
+        present = [
+            PresentMember(
+                user_info(member),
+                member.joined_at,
+                member.pending,
+                None if role_id is None else member.get_role(role_id) is not None,
+                self._is_follower(member),
+            )
+            for member in guild.members
+        ]
+        caught = await self.bot.followers.catch_up(guild.id, present)
         log.info("catch-up in %s: %d members processed as joins", guild.name, caught)
 
     def _follower_role(self, guild_id: int) -> int | None:
