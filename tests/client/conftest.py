@@ -8,26 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.client.target import point_discord_at, reset_discord_target
-from bot.standin import SampleWorld, StandIn
+from bot.standin import SampleWorld
 from tests.standin.helpers import TOKEN, BareClient, all_intents
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[StandIn]:
-    server = StandIn(token=TOKEN)
-    await server.start()
-    point_discord_at(server.base_url)
-    try:
-        yield server
-    finally:
-        await server.stop()
-        reset_discord_target()
-
-
-@pytest.fixture
-def world(standin: StandIn) -> SampleWorld:
-    return standin.seed_sample()
 
 
 @pytest.fixture
