@@ -10,7 +10,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.app import run_bot, start_bot
+from bot.app import Running, run_bot, start_bot
 from bot.client.bot import MissingIntents
 from bot.client.target import point_discord_at, reset_discord_target
 from bot.settings import Settings
@@ -26,6 +26,20 @@ def settings(tmp_path: Path, world: SampleWorld | None = None) -> Settings:
         database=tmp_path / "bot.sqlite3",
         owner_id=world.owner_id if world else None,
         guild_ids=[world.guild_id] if world else [],
+    )
+
+
+async def start(tmp_path: Path, world: SampleWorld) -> Running:
+    """The whole bot against the stand-in, started as `followback run` starts it."""
+    return await asyncio.wait_for(
+        start_bot(
+            settings(tmp_path, world),
+            "any",
+            ready_timeout=10,
+            watch_policy=False,
+            guild_ready_timeout=0.05,
+        ),
+        15,
     )
 
 
@@ -85,16 +99,7 @@ async def test_without_message_content_the_bot_still_starts(
     serve: Callable[..., object], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     _standin, world = await serve(privileged_intents={"members"})  # type: ignore[misc]
-    running = await asyncio.wait_for(
-        start_bot(
-            settings(tmp_path, world),
-            "any",
-            ready_timeout=10,
-            watch_policy=False,
-            guild_ready_timeout=0.05,
-        ),
-        15,
-    )
+    running = await start(tmp_path, world)
     try:
         assert not running.bot.intents.message_content
         assert running.bot.intents.members
@@ -105,16 +110,7 @@ async def test_without_message_content_the_bot_still_starts(
 
 async def test_a_good_start_decides_a_join(serve: Callable[..., object], tmp_path: Path) -> None:
     standin, world = await serve()  # type: ignore[misc]
-    running = await asyncio.wait_for(
-        start_bot(
-            settings(tmp_path, world),
-            "any",
-            ready_timeout=10,
-            watch_policy=False,
-            guild_ready_timeout=0.05,
-        ),
-        15,
-    )
+    running = await start(tmp_path, world)
     try:
         assert running.bot.owner_user_id == world.owner_id
         uid = await standin.join(world.guild_id, username="fb_ann", avatar="c0ffee")
