@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -13,6 +11,7 @@ from typing import Any
 from bot.policy.decision import Miss
 from bot.policy.durations import format_duration, parse_duration
 from bot.policy.model import Check
+from bot.policy.patterns import Matcher, PatternError, compile_regex, compile_wildcards
 from bot.policy.vocab import (
     _CMP,
     CACHE_SIZE,
@@ -73,7 +72,8 @@ class Matchers:
                 )
         return out
 
-    def _pattern(self, node: Node, path: str, like: bool) -> list[re.Pattern[str]]:
+    def _sources(self, node: Node, path: str) -> list[tuple[Node, str, str]]:
+        """[(node, path, text), ...] for one pattern or a list of them; reports non-text."""
         items: list[Node] = node.value if isinstance(node.value, list) else [node]
         out = []
         for i, n in enumerate(items):
@@ -81,52 +81,57 @@ class Matchers:
             if not isinstance(n.value, str) or not n.value:
                 self.report(n, where, "expected a pattern (text)")
                 continue
-            source = fnmatch.translate(n.value) if like else n.value
-            try:
-                out.append(re.compile(source, re.IGNORECASE if like else 0))
-            except (re.error, OverflowError, RecursionError) as exc:
-                self.report(n, where, f"bad regular expression {n.value!r}: {exc}")
+            out.append((n, where, n.value))
         return out
 
     def _regex(
         self, key: str, pre: str, attrs: Sequence[str], node: Node, path: str, rule: str
     ) -> Check:
-        pats = self._pattern(node, path, like=False)
-        if not pats:
+        tests = []
+        for n, where, source in self._sources(node, path):
+            try:
+                tests.append(compile_regex(source))
+            except PatternError as exc:
+                self.report(n, where, f"bad regular expression {source!r}: {exc}")
+        if not tests:
             return never(rule, path)
-        return self._texts(key, pre, attrs, pats, _shown(node), rule, full=False)
+        return self._texts(key, pre, attrs, tests, _shown(node), rule)
 
     def _like(self, pre: str, node: Node, path: str, rule: str) -> Check:
-        pats = self._pattern(node, path, like=True)
-        if not pats:
+        good = []
+        for n, where, source in self._sources(node, path):  # each alone: errors get a line
+            try:
+                compile_wildcards([source])
+                good.append(source)
+            except PatternError as exc:
+                self.report(n, where, f"bad wildcard pattern {source!r}: {exc}")
+        if not good:
             return never(rule, path)
-        # Wildcards carry no inline flags, so they merge into one regex: one scan per name.
-        pats = [re.compile("|".join(f"(?:{p.pattern})" for p in pats), re.IGNORECASE)]
+        # Wildcards carry no inline flags, so they merge into one expression: one scan per name.
+        tests = [compile_wildcards(good)]
         attrs = NAME_FACTS["name_matches"]
-        return self._texts("name_like", pre, attrs, pats, _shown(node), rule, full=True)
+        return self._texts("name_like", pre, attrs, tests, _shown(node), rule)
 
     def _texts(
         self,
         key: str,
         pre: str,
         attrs: Sequence[str],
-        pats: list,
+        tests: list[Matcher],
         shown: str,
         rule: str,
-        full: bool,
     ) -> Check:
         # One C-level call fetches every name; a 1-tuple keeps the loop below uniform.
         many = attrgetter(*(pre + a for a in attrs))
         texts = many if len(attrs) > 1 else (lambda f: (many(f),))
-        searches = [p.match if full else p.search for p in pats]  # translate() anchors the end
         cond = f"{key}: {shown}"
         subject = attrgetter(pre[:-1]) if pre else (lambda f: f)
 
         def check(f: Any, now: datetime) -> Miss | None:
             for s in texts(f):
                 if s:
-                    for search in searches:
-                        if search(s):
+                    for test in tests:
+                        if test(s):
                             return None
             if attrs == ("text",):
                 return Miss(rule, cond, repr(f.text[:80]) if f.text else "no text")
