@@ -16,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot import bundled
 from bot.app import Running, start_bot
 from bot.client.target import point_discord_at, reset_discord_target
 from bot.service.clock import ScaledClock
 from bot.settings import Settings
 from bot.standin import SampleWorld, StandIn
 
-DEMO_POLICY = Path(__file__).resolve().parent.parent / "policies" / "demo.yaml"
+DEMO_POLICY = bundled.policy_path(bundled.DEMO_POLICY)  # inside the package: pip install .
 OWNER_TZ = ZoneInfo("Europe/Berlin")  # as in policies/demo.yaml
 SPEED = 3600.0  # one real second is one virtual hour
 TOKEN = "demo-token"  # the stand-in accepts any token
