@@ -221,3 +221,23 @@ def test_simulate_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert f"{jsonl}:2: not JSON" in capsys.readouterr().err
     assert main(["policy", "simulate", str(DEFAULT)]) == 2
     assert "exactly one of --members" in capsys.readouterr().err
+
+
+def test_explain_a_name_test_reports_the_field_it_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "names.yaml"
+    path.write_text(
+        "follow_back: {role: Mutuals}\n"
+        "rules:\n"
+        "  - {name: official, when: {global_name_matches: '(?i)^official'}, then: decline}\n"
+        "  - {name: numbered, when: {username_matches: '\\d{6,}$'}, then: decline}\n"
+        "  - {name: rest, then: follow_back}\n",
+        encoding="utf-8",
+    )
+    member = '{"name":"bob","global_name":null}'
+    assert main(["policy", "explain", str(path), "--member", member, "--now", NOW]) == 0
+    out = capsys.readouterr().out
+    assert "global name is not set (needs to match '(?i)^official')" in out
+    assert "username is 'bob' (needs to match" in out
+    assert "global_name is 'bob'" not in out

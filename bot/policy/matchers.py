@@ -24,9 +24,23 @@ from bot.policy.vocab import (
 )
 from bot.policy.yamltree import Node
 
+# How a Miss names each name field: the label people read in Discord's profile.
+NAME_LABELS = {"nick": "nickname", "global_name": "global name", "username": "username"}
+SHOWN_CHARS = 80  # a stranger's 10,000-character name is cut in explanations
 
-def _names(m: Any) -> str:
-    return " / ".join([repr(n) for n in (m.nick, m.global_name, m.username) if n]) or "no name"
+
+def quoted(text: str) -> str:
+    return repr(text[:SHOWN_CHARS] + "…" if len(text) > SHOWN_CHARS else text)
+
+
+def tested_names(attrs: Sequence[str], values: Sequence[str | None]) -> str:
+    """The values a name test actually saw: "'bob'", "not set", or each field labelled."""
+    if len(attrs) == 1:
+        return quoted(values[0]) if values[0] else "not set"
+    return ", ".join(
+        f"{NAME_LABELS[a]} {quoted(v)}" if v else f"{NAME_LABELS[a]} not set"
+        for a, v in zip(attrs, values, strict=True)
+    )
 
 
 def _shown(node: Node) -> str:
@@ -125,17 +139,19 @@ class Matchers:
         many = attrgetter(*(pre + a for a in attrs))
         texts = many if len(attrs) > 1 else (lambda f: (many(f),))
         cond = f"{key}: {shown}"
-        subject = attrgetter(pre[:-1]) if pre else (lambda f: f)
+        is_text = attrs == ("text",)
 
         def check(f: Any, now: datetime) -> Miss | None:
-            for s in texts(f):
+            values = texts(f)
+            for s in values:
                 if s:
                     for test in tests:
                         if test(s):
                             return None
-            if attrs == ("text",):
-                return Miss(rule, cond, repr(f.text[:80]) if f.text else "no text")
-            return Miss(rule, cond, _names(subject(f)))
+            if is_text:
+                return Miss(rule, cond, quoted(f.text) if f.text else "no text")
+            # The fields this test read, and only those: an unset global name is "not set".
+            return Miss(rule, cond, tested_names(attrs, values))
 
         return check
 

@@ -11,6 +11,12 @@ _OPS = {
     "over": "over",
     "equals": "exactly",
 }
+_SUBJECTS = {
+    "nick_matches": "nickname",
+    "global_name_matches": "global name",
+    "username_matches": "username",
+    "text_matches": "text",
+}
 
 
 def miss_words(miss: Miss) -> str:
@@ -33,10 +39,12 @@ def _words(miss: Miss) -> str:
     fact, _, op = cond.partition(".")
     if cond == "in_list":
         return f"not in list {needs!r} (by id or username)"
-    if fact.endswith("_matches") or fact == "name_like":
-        verb = "match" if fact.endswith("_matches") else "look like"
-        subject = fact.removesuffix("_matches") if fact != "name_like" else "name"
-        return f"{subject} is {miss.actual} (needs to {verb} {needs})"
+    if fact in ("name_matches", "name_like"):
+        verb = "matches" if fact == "name_matches" else "looks like"
+        return f"no name {verb} {needs}: {miss.actual}"
+    if fact.endswith("_matches"):
+        subject = _SUBJECTS.get(fact, fact.removesuffix("_matches"))
+        return f"{subject} is {miss.actual} (needs to match {needs})"
     if fact == "surge":
         return f"{miss.actual} (needs {op.removeprefix('joins.').replace('_', ' ')} {needs})"
     if fact in ("has_role", "roles"):

@@ -65,7 +65,8 @@ def test_first_match_wins_and_misses_name_each_earlier_rule() -> None:
     )
     assert [m.rule for m in d.misses] == ["bots", "flagged", "quiet after a look"]
     assert (d.misses[0].condition, d.misses[0].actual) == ("bot: true", "false")
-    assert d.misses[1].actual == "false; 'ada'"
+    names = "nickname not set, global name not set, username 'ada'"
+    assert d.misses[1].actual == f"false; {names}"
     assert d.policy_version == POLICY.version
 
 
@@ -75,7 +76,8 @@ def test_miss_in_plain_words() -> None:
     assert words[0] == "rule 'bots' did not match: bot is false (needs true)"
     assert words[1] == (
         "rule 'flagged' did not match: none of these held: spammer is false (needs true);"
-        " name is 'ada' (needs to match '(?i)free ?nitro')"
+        " no name matches '(?i)free ?nitro': nickname not set, global name not set,"
+        " username 'ada'"
     )
     assert (
         words[3] == "rule 'brand-new accounts' did not match: account_age is 30d (needs under 7d)"
