@@ -11,13 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import discord
-
-from bot.client.bot import FollowbackBot, MissingIntents
-from bot.policy import PolicyError
+from bot.client.bot import FollowbackBot
 from bot.service.clock import Clock, SystemClock
 from bot.service.policy_holder import PolicyHolder
 from bot.settings import Settings, SettingsError, load_settings
+from bot.startup import check_login, describe_failure, lock_database
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -85,40 +83,40 @@ def _configure_logging(level: str) -> None:
 
 
 def run_bot() -> int:
-    """`followback run`: Discord with the token from .env; no token runs the demo."""
+    """`followback run`: Discord with the token from .env; no token runs the demo.
+
+    Order matters: settings are checked, then the token is tried against the API, and only
+    then are the database's folder, lock and file created. Known failures print one line.
+    """
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"followback: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"followback: {line}", file=sys.stderr)
         return 2
     if settings.token is None or not settings.token.get_secret_value():
         print("followback: no DISCORD_TOKEN in .env; running the demo against the local stand-in")
         from bot.demo import run_demo
 
         return run_demo()
-    _configure_logging(settings.log_level)
+    token = settings.token.get_secret_value()
     if settings.api_base:
         from bot.client.target import point_discord_at
 
         point_discord_at(settings.api_base)
     try:
-        asyncio.run(_run_forever(settings, settings.token.get_secret_value()))
-    except PolicyError as exc:
-        print(f"followback: the policy file has problems:\n{exc}", file=sys.stderr)
-        return 1
-    except discord.LoginFailure:
-        print("followback: Discord refused the token in DISCORD_TOKEN (401).", file=sys.stderr)
-        return 1
-    except (MissingIntents, discord.PrivilegedIntentsRequired) as exc:
-        print(f"followback: {exc or 'a privileged intent is not enabled'}", file=sys.stderr)
-        print(
-            "  enable it: Discord Developer Portal -> your application -> Bot -> "
-            "Privileged Gateway Intents (Server Members Intent; Message Content Intent)",
-            file=sys.stderr,
-        )
-        return 1
+        asyncio.run(check_login(token))
+        with lock_database(settings.database):
+            _configure_logging(settings.log_level)
+            asyncio.run(_run_forever(settings, token))
     except KeyboardInterrupt:
         pass
+    except Exception as exc:
+        message = describe_failure(exc, settings)
+        if message is None:
+            raise  # a bug: the traceback is what a report needs
+        print(f"followback: {message}", file=sys.stderr)
+        return 1
     return 0
 
 
