@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 from bot.policy.decision import Miss
-from bot.policy.durations import format_duration
+from bot.policy.durations import format_duration, shape
 from bot.policy.matchers import Matchers
 from bot.policy.model import Check
 from bot.policy.vocab import (
@@ -144,7 +144,7 @@ class Compiler(Matchers):
         name = node.value
         if not isinstance(name, str) or name not in self.named:
             hint = did_you_mean(str(name), list(self.named))
-            self.report(node, path, f"unknown named condition {name!r}{hint}")
+            self.report(node, path, f"unknown named condition {shape(name)}{hint}")
             return never(rule, path)
         if name in self._stack:
             chain = " -> ".join([*self._stack, name])
@@ -178,7 +178,7 @@ class Compiler(Matchers):
     def _bool(self, key: str, attr: str, node: Node, path: str, rule: str) -> Check:
         want = node.value
         if not isinstance(want, bool):
-            self.report(node, path, f"{key} takes true or false, not {brief(want)!r}")
+            self.report(node, path, f"{key} takes true or false, not {shape(want)}")
             return never(rule, path)
         get = attrgetter(attr)
         miss = Miss(rule, f"{key}: {_yes(want)}", _yes(not want))

@@ -15,8 +15,10 @@ _HINT = "write a number and a unit, like 30s, 90m, 12h, 7d, 2w or 1d12h"
 
 def parse_duration(text: str) -> timedelta:
     """Parse "90m", "12h", "1d12h" ... into a timedelta; ValueError says how to fix it."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        raise ValueError(f"duration {text} has no unit; {_HINT}")
     if not isinstance(text, str):
-        raise ValueError(f"expected a duration, got {text!r}; {_HINT}")
+        raise ValueError(f"expected a duration like 3d, got {shape(text)}; {_HINT}")
     cleaned = text.strip().lower()
     if not cleaned:
         raise ValueError(f"empty duration; {_HINT}")
@@ -28,6 +30,26 @@ def parse_duration(text: str) -> timedelta:
     if seconds > _MAX.total_seconds():
         raise ValueError(f"duration {text!r} is longer than 100 years")
     return timedelta(seconds=seconds)
+
+
+def shape(value: object) -> str:
+    """What a user wrote, named for an error: "a mapping", "a list", "nothing", "'abc'", "3".
+
+    Never a repr of a container: those hold the loader's internal nodes.
+    """
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value[:60])
+    if isinstance(value, int | float):
+        return str(value)
+    return f"a {type(value).__name__}"
 
 
 def format_duration(td: timedelta, parts: int | None = None) -> str:

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.policy.conditions import Compiler, brief, did_you_mean
+from bot.policy.conditions import Compiler, did_you_mean
 from bot.policy.decision import Action
+from bot.policy.durations import shape
 from bot.policy.engine import NO_RULE
 from bot.policy.model import (
     Example,
@@ -143,7 +144,7 @@ class _Loader(OutcomeReader):
                 self.report(
                     fields["digest_at"],
                     "owner.digest_at",
-                    f'expected a local time like "09:00", not {brief(raw)!r}',
+                    f'expected a local time like "09:00", not {shape(raw)}',
                 )
         name = self.text_value(fields["name"], "owner.name") if "name" in fields else None
         return Owner(tz, at, name)
@@ -356,7 +357,7 @@ class _Loader(OutcomeReader):
             value = fields[key].value if key in fields else None
             if key in fields and value not in choices:
                 hint = did_you_mean(str(value), choices)
-                self.report(fields[key], f"{path}.{key}", f"unknown {what} {brief(value)!r}{hint}")
+                self.report(fields[key], f"{path}.{key}", f"unknown {what} {shape(value)}{hint}")
                 return None
             got.append(value)
         reply = fields["reply"].value if "reply" in fields else None

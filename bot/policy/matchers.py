@@ -9,7 +9,7 @@ from operator import attrgetter
 from typing import Any
 
 from bot.policy.decision import Miss
-from bot.policy.durations import format_duration, parse_duration
+from bot.policy.durations import format_duration, parse_duration, shape
 from bot.policy.model import Check
 from bot.policy.patterns import Matcher, PatternError, compile_regex, compile_wildcards
 from bot.policy.vocab import (
@@ -81,9 +81,7 @@ class Matchers:
             elif isinstance(sub.value, int) and not isinstance(sub.value, bool):
                 out.append((op, sub.value))
             else:
-                self.report(
-                    sub, f"{path}.{op}", f"expected a whole number, not {brief(sub.value)!r}"
-                )
+                self.report(sub, f"{path}.{op}", f"expected a whole number, not {shape(sub.value)}")
         return out
 
     def _sources(self, node: Node, path: str) -> list[tuple[Node, str, str]]:
@@ -207,7 +205,7 @@ class Matchers:
         name = node.value
         if not isinstance(name, str) or name not in self.lists:
             self.report(
-                node, path, f"unknown list {name!r}{did_you_mean(str(name), list(self.lists))}"
+                node, path, f"unknown list {shape(name)}{did_you_mean(str(name), list(self.lists))}"
             )
             return never(rule, path)
         members = frozenset(x.lower() for x in self.lists[name])

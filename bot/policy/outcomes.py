@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.policy.decision import Action, MentionAction
+from bot.policy.durations import shape
 from bot.policy.model import Outcome, ReplyTemplate
 from bot.policy.reader import Reader
-from bot.policy.vocab import brief, did_you_mean
+from bot.policy.vocab import did_you_mean
 from bot.policy.yamltree import Node
 
 MEMBER_DECISIONS = ("follow_back", "later", "observe", "review", "decline", "ignore")
@@ -65,7 +68,7 @@ class OutcomeReader(Reader):
                 else self._bad(sub, where, f"{key} takes no options")
             )
         if key == "observe":
-            delay = self.duration(sub, where)
+            delay = self._delay(sub, where, "{observe: 3d}")
             return Outcome(Action.OBSERVE, delay=delay) if delay else None
         if key == "decline":
             if sub.value is None:
@@ -81,7 +84,7 @@ class OutcomeReader(Reader):
 
     def later(self, node: Node, path: str, replies: dict[str, ReplyTemplate]) -> Outcome | None:
         if not isinstance(node.value, dict):
-            delay = self.duration(node, path)
+            delay = self._delay(node, path, "{later: 24h} or {later: {between: [12h, 48h]}}")
             return Outcome(Action.LATER, delay=delay) if delay else None
         fields = self.mapping(node, path, ("after", "between", "notify")) or {}
         notify = (
@@ -119,9 +122,17 @@ class OutcomeReader(Reader):
         self.report(
             node,
             path,
-            f"unknown reply template {brief(name)!r}{did_you_mean(str(name), list(replies))}",
+            f"unknown reply template {shape(name)}{did_you_mean(str(name), list(replies))}",
         )
         return None
+
+    def _delay(self, node: Node, path: str, example: str) -> timedelta | None:
+        if isinstance(node.value, dict | list):
+            self.report(
+                node, path, f"expected a duration like 3d, got {shape(node.value)}; write {example}"
+            )
+            return None
+        return self.duration(node, path)
 
     def _bad(self, node: Node, path: str, message: str) -> Outcome | None:
         self.report(node, path, message)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.policy.durations import parse_duration
+from bot.policy.durations import parse_duration, shape
 from bot.policy.problems import PolicyError, Problem
-from bot.policy.vocab import brief, did_you_mean
+from bot.policy.vocab import did_you_mean
 from bot.policy.yamltree import Node
 
 
@@ -67,11 +67,4 @@ class Reader:
 
 
 def _kind(node: Node) -> str:
-    value = node.value
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return f"{brief(value)!r}"
+    return shape(node.value)

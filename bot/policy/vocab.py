@@ -61,6 +61,8 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
 
 def brief(data: Any) -> str:
     """A condition as written, on one line: {bot: true} -> "bot: true"."""
+    if isinstance(data, Node):
+        return brief(data.plain())  # never a Node's repr in a user's message
     if isinstance(data, dict):
         inner = ", ".join(f"{k}: {brief(v)}" for k, v in data.items())
         return inner if len(data) == 1 else "{" + inner + "}"
