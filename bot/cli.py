@@ -3,42 +3,121 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+RUN_DESCRIPTION = """\
+Connect to Discord and enforce the policy. Settings come from the environment and
+from `.env` in the current folder (see .env.example). With no DISCORD_TOKEN there,
+`run` plays the demo against the local Discord stand-in instead (no network)."""
+
+POLICY_DESCRIPTION = "Check, explain and simulate policy files without connecting to Discord."
+
+
+def _version() -> str:
+    try:
+        return version("followback")
+    except PackageNotFoundError:  # a checkout used without installing
+        from bot import __version__
+
+        return __version__
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="followback", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="followback",
+        description="A self-hosted Discord bot that enforces one person's follow policy.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    sub.add_parser("run", help="connect to Discord with the token from .env")
+    sub.add_parser(
+        "run",
+        help="connect to Discord with the token from .env (no token: the demo)",
+        description=RUN_DESCRIPTION,
+    )
 
-    demo = sub.add_parser("demo", help="the whole bot against the local stand-in")
-    demo.add_argument("--database", help="SQLite file (default: a temporary one)")
+    demo = sub.add_parser(
+        "demo",
+        help="the whole bot against the local stand-in, a scripted scenario",
+        description="The whole bot against the local Discord stand-in on a fast clock: "
+        "a scripted scenario and its transcript. No token, no network.",
+    )
+    demo.add_argument(
+        "--database", metavar="FILE", help="SQLite file to keep (default: a temporary one)"
+    )
 
-    standin = sub.add_parser("standin", help="run the local Discord stand-in alone")
-    standin.add_argument("--port", type=int, default=8765)
-    standin.add_argument("--host", default="127.0.0.1")
+    standin = sub.add_parser(
+        "standin",
+        help="run the local Discord stand-in alone",
+        description="Serve a local Discord stand-in (REST API v10 and gateway) with a sample "
+        "guild; point a bot at it with FOLLOWBACK_API_BASE=http://HOST:PORT.",
+    )
+    standin.add_argument(
+        "--port", type=int, default=8765, help="TCP port to listen on (default: %(default)s)"
+    )
+    standin.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
 
-    policy = sub.add_parser("policy", help="check, explain and simulate policy files")
-    psub = policy.add_subparsers(dest="policy_command", required=True)
-    check = psub.add_parser("check", help="validate files and run their examples")
-    check.add_argument("files", nargs="+")
-    explain = psub.add_parser("explain", help="decide for one member and say why")
-    explain.add_argument("file")
-    explain.add_argument("--member", required=True, help="member facts as JSON")
-    explain.add_argument("--now", help="ISO time to decide at (default: now)")
-    simulate = psub.add_parser("simulate", help="decide for many members (JSON lines)")
-    simulate.add_argument("file")
-    simulate.add_argument("--members", help="JSON lines file of member facts")
-    simulate.add_argument("--history", help="SQLite database whose followers to replay")
-    simulate.add_argument("--now", help="ISO time to decide at (default: now)")
-    psub.add_parser("schema", help="print the policy file's JSON Schema")
+    policy = sub.add_parser(
+        "policy", help="check, explain and simulate policy files", description=POLICY_DESCRIPTION
+    )
+    psub = policy.add_subparsers(dest="policy_command", metavar="COMMAND", title="commands")
+    check = psub.add_parser(
+        "check",
+        help="validate files and run their examples",
+        description="Validate policy files and run the example members each one carries; "
+        "exit 0 only if all pass.",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="policy files (YAML)")
+    explain = psub.add_parser(
+        "explain",
+        help="decide for one member and say why",
+        description="Decide for one member: the decision, the rule, and why earlier rules "
+        "did not match.",
+    )
+    explain.add_argument("file", metavar="FILE", help="the policy file (YAML)")
+    explain.add_argument(
+        "--member",
+        required=True,
+        metavar="JSON",
+        help='member facts as JSON, e.g. \'{"name": "ada", "account_age": "3d"}\'',
+    )
+    explain.add_argument("--now", metavar="TIME", help="ISO time to decide at (default: now)")
+    simulate = psub.add_parser(
+        "simulate",
+        help="decide for many members (JSON lines)",
+        description="Decide for many members; print one JSON decision per line.",
+    )
+    simulate.add_argument("file", metavar="FILE", help="the policy file (YAML)")
+    simulate.add_argument(
+        "--members", metavar="FILE", help="JSON lines file of member facts, one member a line"
+    )
+    simulate.add_argument(
+        "--history", metavar="DB", help="a bot's SQLite database whose followers to replay"
+    )
+    simulate.add_argument("--now", metavar="TIME", help="ISO time to decide at (default: now)")
+    psub.add_parser(
+        "schema",
+        help="print the policy file's JSON Schema",
+        description="Print the policy file's JSON Schema (for editors' completion).",
+    )
+    parser.set_defaults(_parser=parser)
+    policy.set_defaults(_parser=policy)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _dispatch(argv: Sequence[str] | None) -> int:
     args = _build_parser().parse_args(argv)
+    if args.command is None or (args.command == "policy" and args.policy_command is None):
+        # A command alone is a request for help, not a mistake.
+        args._parser.print_help()
+        return 0
     if args.command == "policy":
         from bot.policy_cli import run_policy_command
 
@@ -56,6 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_bot()
     return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _dispatch(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`followback policy schema | head -3`): stop quietly, as
+        # Unix tools do. Python would complain again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

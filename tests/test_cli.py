@@ -1,12 +1,16 @@
-"""The `followback` command line: dispatch and argparse errors."""
+"""The `followback` command line: dispatch, help, argparse errors, a closed pipe."""
 
 from __future__ import annotations
 
+import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import _build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,8 +47,6 @@ def test_policy_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     "argv",
     [
         ["frobnicate"],  # unknown subcommand
-        [],  # a subcommand is required
-        ["policy"],  # ... and a policy subcommand
         ["policy", "lint", "x.yaml"],
         ["policy", "check"],  # at least one file
         ["policy", "explain", "x.yaml"],  # --member is required
@@ -65,3 +67,76 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for command in ("run", "demo", "standin", "policy"):
         assert command in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "commands"),
+    [([], ("run", "demo", "standin", "policy")), (["policy"], ("check", "explain", "schema"))],
+)
+def test_a_command_alone_prints_its_help(
+    argv: list[str], commands: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usage: followback")
+    assert all(command in captured.out for command in commands)
+    assert "error" not in captured.out + captured.err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"followback {version('followback')}"
+
+
+def test_run_help_names_dotenv_and_the_demo_fallback(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert ".env" in out and "DISCORD_TOKEN" in out and "demo" in out
+
+
+def _walk(parser: argparse.ArgumentParser, path: str) -> list[str]:
+    """Every option, argument and subcommand without help text, by its path."""
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helped = {choice.dest for choice in action._choices_actions if choice.help}
+            for name, child in action.choices.items():
+                if name not in helped:
+                    missing.append(f"{path} {name}")
+                if not child.description:
+                    missing.append(f"{path} {name} (description)")
+                missing += _walk(child, f"{path} {name}")
+        elif not action.help or action.help == argparse.SUPPRESS:
+            missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+    return missing
+
+
+def test_every_option_and_command_has_help() -> None:
+    assert _walk(_build_parser(), "followback") == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["policy", "schema"],
+        ["policy", "explain", str(ROOT / "policies" / "demo.yaml"), "--member", '{"name": "a"}'],
+    ],
+)
+def test_a_reader_that_goes_away_gets_no_traceback(argv: list[str]) -> None:
+    """`followback policy schema | head -3`: the pipe closes before the output is written."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first write
+    err = process.stderr.read().decode()
+    assert process.wait(30) != 0  # the output was cut short
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
