@@ -21,11 +21,13 @@ from bot.policy import (
     Miss,
     Policy,
     PolicyError,
+    Rule,
     SpecError,
     decide,
     decide_mention,
     format_duration,
     load_policy,
+    match_words,
     member_from_spec,
     mention_from_spec,
     miss_words,
@@ -151,6 +153,7 @@ def explain(path: str, member: str, now_text: str | None) -> int:
     print(f"member: {facts.display_name} (id {facts.id})")
     print(f"decision: {d.action.value}")
     print(f"rule: {d.rule}")
+    _print_match(policy.rules, d.rule, facts, now)
     if d.due is not None:
         print(f"due: {d.due.isoformat()} (in {format_duration(d.due - now, 2)})")
     if d.reply:
@@ -171,11 +174,18 @@ def _explain_mention(policy: Policy, spec: dict[str, Any], now: datetime) -> int
     print(f"mention by: {mention.author.display_name} (id {mention.author.id})")
     print(f"decision: {d.action.value}")
     print(f"rule: {d.rule}")
+    _print_match(policy.mentions, d.rule, mention, now)
     if d.reply:
         print(f"reply: {d.reply}")
     _print_misses(d.misses)
     print(f"policy: {policy.source} (version {d.policy_version})")
     return 0
+
+
+def _print_match(rules: tuple[Rule, ...], name: str, facts: Any, now: datetime) -> None:
+    rule = next((r for r in rules if r.name == name), None)
+    if rule is not None:  # None: no rule matched, and the misses say why
+        print(f"matched: {match_words(rule, facts, now)}")
 
 
 def _print_misses(misses: tuple[Miss, ...]) -> None:

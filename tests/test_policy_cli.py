@@ -137,17 +137,14 @@ def test_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 async def _history_db(path: Path) -> None:
     """A real bot database: two followers stored by the store itself."""
-    from bot.store import Store, UserInfo
+    from bot.store import JoinInput, Store, UserInfo
 
     joined = datetime(2024, 12, 1, 10, 0, tzinfo=UTC)
     created = datetime(2020, 1, 1, tzinfo=UTC)
     async with await Store.open(path) as store:
-        await store.record_join(
-            1, UserInfo(7, "robo", bot=True, created_at=created), joined, False, joined
-        )
-        await store.record_join(
-            1, UserInfo(8, "pal", "Pal", created_at=created), joined, False, joined
-        )
+        robo = UserInfo(7, "robo", bot=True, created_at=created)
+        pal = UserInfo(8, "pal", "Pal", created_at=created)
+        await store.record_joins([JoinInput(1, robo, joined), JoinInput(1, pal, joined)], joined)
         await store.bump_activity(1, 8, messages=3)
 
 
@@ -241,3 +238,19 @@ def test_explain_a_name_test_reports_the_field_it_read(
     assert "global name is not set (needs to match '(?i)^official')" in out
     assert "username is 'bob' (needs to match" in out
     assert "global_name is 'bob'" not in out
+
+
+def test_explain_says_why_the_rule_matched(capsys: pytest.CaptureFixture[str]) -> None:
+    member = json.dumps({"name": "newbie", "account_age": "2d"})
+    demo = POLICIES / "demo.yaml"
+    assert main(["policy", "explain", str(demo), "--member", member, "--now", NOW]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:4] == ["rule: brand-new accounts", "matched: account_age is 2d (under 7d)"]
+
+
+def test_explain_a_mention_says_why_it_matched(capsys: pytest.CaptureFixture[str]) -> None:
+    mention = {"text": "great stream! follow me back?", "author": {"name": "fan"}}
+    assert main(["policy", "explain", str(DEFAULT), "--member", json.dumps(mention)]) == 0
+    assert "matched: text 'great stream! follow me back?' matches '(?i)follow" in (
+        capsys.readouterr().out
+    )

@@ -2,6 +2,7 @@
 
 policy = load_policy("policies/late-and-announced.yaml")   # or PolicyError
 decision = decide(policy, member_facts, now)               # Decision, explained
+match_words(rule, member_facts, now)  # why the rule matched: "account_age is 2d (under 7d)"
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from bot.policy.engine import NO_RULE, decide, decide_mention, miss_words, windo
 from bot.policy.examples import ExampleResult, run_examples
 from bot.policy.facts import MemberFacts, MentionFacts
 from bot.policy.loader import load_policy, load_policy_text
+from bot.policy.matched import match_words
 from bot.policy.model import (
     Example,
     Limits,
@@ -52,6 +54,7 @@ __all__ = [
     "format_duration",
     "load_policy",
     "load_policy_text",
+    "match_words",
     "member_from_spec",
     "mention_from_spec",
     "miss_words",

@@ -248,7 +248,8 @@ def _age_text(age: timedelta) -> str:
     if age.days:
         return f"{age.days}d{age.seconds // 3600}h" if age.seconds >= 3600 else f"{age.days}d"
     if age.seconds >= 3600:
-        return f"{age.seconds // 3600}h{age.seconds % 3600 // 60}m"
+        minutes = age.seconds % 3600 // 60
+        return f"{age.seconds // 3600}h{minutes}m" if minutes else f"{age.seconds // 3600}h"
     return f"{age.seconds // 60}m" if age.seconds >= 60 else f"{age.seconds}s"
 
 

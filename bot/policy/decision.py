@@ -48,9 +48,12 @@ class Decision:
     notify: str | None = None  # later: template announcing the late follow-back
     policy_version: str = ""
 
-    def explain(self) -> str:
-        """Plain words: the decision, the rule, and why each earlier rule did not match."""
+    def explain(self, matched: str | None = None) -> str:
+        """Plain words: the decision, the rule, why it matched (when `matched` is given:
+        match_words() of the rule) and why each earlier rule did not match."""
         lines = [f"decision: {self.action.value} (rule {self.rule!r})"]
+        if matched is not None:
+            lines.append(f"matched: {matched}")
         if self.due is not None:
             lines.append(f"due: {self.due.isoformat()}")
         from bot.policy.words import miss_words  # late: words.py imports this module

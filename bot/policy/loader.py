@@ -12,6 +12,7 @@ from bot.policy.conditions import Compiler, did_you_mean
 from bot.policy.decision import Action
 from bot.policy.durations import shape
 from bot.policy.engine import NO_RULE
+from bot.policy.matched import Describer
 from bot.policy.model import (
     Example,
     Limits,
@@ -92,8 +93,10 @@ class _Loader(OutcomeReader):
         named = self.named(top.get("conditions"))
         replies = self.replies(top.get("replies"))
         members = Compiler(self.report, lists, named, mention=False)
+        self.describer = Describer(lists, named, mention=False)
         rules = self.rules(top.get("rules"), "rules", members, replies, mention=False)
         mention_compiler = Compiler(self.report, lists, named, mention=True)
+        self.describer = Describer(lists, named, mention=True)
         for name in named:  # unused named conditions get checked too (repeats are merged)
             mention_compiler.compile(Node(name, 0, 0), f"conditions.{name}", name)
         mentions = self.rules(
@@ -267,6 +270,7 @@ class _Loader(OutcomeReader):
                 when.plain() if when else None,
                 rnode.line,
                 check,
+                self.describer.why(when, name) if when is not None else None,
             )
             if when is None and catch_all is None:
                 catch_all = rule

@@ -103,6 +103,8 @@ class Rule:
     when: Any = None  # the condition as written (plain data); None = catch-all
     line: int = 0
     check: Check | None = field(default=None, compare=False, repr=False)
+    # Why it matched, in words with the actual values (see matched.match_words).
+    why: Callable[[Any, datetime], str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.policy.decision import Miss
 
-_OPS = {
+OPS = {
     "under": "under",
     "at_least": "at least",
     "at_most": "at most",
@@ -22,6 +22,11 @@ _SUBJECTS = {
 def miss_words(miss: Miss) -> str:
     """A Miss in plain words: "rule 'bots' did not match: bot is false (needs true)"."""
     return f"rule {miss.rule!r} did not match: {_words(miss)}"
+
+
+def miss_phrase(miss: Miss) -> str:
+    """The words after "did not match: ", alone: "bot is false (needs true)"."""
+    return _words(miss)
 
 
 def _words(miss: Miss) -> str:
@@ -51,6 +56,6 @@ def _words(miss: Miss) -> str:
         have = "has no roles" if miss.actual == "no roles" else f"has roles {miss.actual}"
         wants = {"all": "all of", "none": "none of"}.get(op, "one of")
         return f"{have} (needs {wants} {needs.strip('[]')})"
-    if op in _OPS:
-        needs = f"{_OPS[op]} {needs}"
+    if op in OPS:
+        needs = f"{OPS[op]} {needs}"
     return f"{fact} is {miss.actual} (needs {needs})"
