@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.policy import (
+    Decision,
     ExampleResult,
     MemberFacts,
     Miss,
@@ -156,10 +157,11 @@ def explain(path: str, member: str, now_text: str | None) -> int:
     _print_match(policy.rules, d.rule, facts, now)
     if d.due is not None:
         print(f"due: {d.due.isoformat()} (in {format_duration(d.due - now, 2)})")
-    if d.reply:
-        print(f"reply: {d.reply}")
-    if d.notify:
-        print(f"notify: {d.notify}")
+    for label, name in (("reply", d.reply), ("notify", d.notify)):
+        if name:
+            print(f"{label}: {name} ({_sent(policy, name)})")
+    if not d.reply and not d.notify:
+        print("message: none (nothing is sent to the member)")
     _print_misses(d.misses)
     print(f"policy: {policy.source} (version {d.policy_version})")
     return 0
@@ -180,6 +182,20 @@ def _explain_mention(policy: Policy, spec: dict[str, Any], now: datetime) -> int
     _print_misses(d.misses)
     print(f"policy: {policy.source} (version {d.policy_version})")
     return 0
+
+
+def _dm(policy: Policy, decision: Decision) -> str | None:
+    """The template this decision would send as a DM: only one with `dm: true` is sent."""
+    for name in (decision.reply, decision.notify):
+        if name and policy.replies[name].dm:
+            return name
+    return None
+
+
+def _sent(policy: Policy, name: str) -> str:
+    if policy.replies[name].dm:
+        return "sent as a DM, within the DM limits"
+    return "not sent: the template has no `dm: true`"
 
 
 def _print_match(rules: tuple[Rule, ...], name: str, facts: Any, now: datetime) -> None:
@@ -225,6 +241,9 @@ def _history(path: str) -> Iterator[MemberFacts]:
 def simulate(path: str, members: str | None, history: str | None, now_text: str | None) -> int:
     """One JSON decision per line on stdout, counts per action on stderr.
 
+    Each line: id, name, action, rule, due, reply and notify (template names or
+    null) and dm (true when that template goes out as a DM; false: nothing is sent).
+
     With --history and no --now, each follower is decided at the moment they joined,
     as the live bot would have: "what would this policy have done back then?".
     """
@@ -246,6 +265,9 @@ def simulate(path: str, members: str | None, history: str | None, now_text: str 
             "action": d.action.value,
             "rule": d.rule,
             "due": d.due.isoformat() if d.due else None,
+            "reply": d.reply,  # decline: the reply template (None: a silent decline)
+            "notify": d.notify,  # later: the template announcing the late follow-back
+            "dm": _dm(policy, d) is not None,  # reply/notify goes out as a DM (`dm: true`)
         }
         print(json.dumps(row, ensure_ascii=False))
     total = sum(counts.values())

@@ -254,3 +254,51 @@ def test_explain_a_mention_says_why_it_matched(capsys: pytest.CaptureFixture[str
     assert "matched: text 'great stream! follow me back?' matches '(?i)follow" in (
         capsys.readouterr().out
     )
+
+
+MESSAGES = """\
+follow_back: {role: M}
+replies:
+  sorry: {dm: true, variants: ["Sorry {name}"]}
+  unsent: ["never sent: no dm: true"]
+  soon: {dm: true, variants: ["Soon, {name}"]}
+rules:
+  - {name: silent, when: {username_matches: '^silent'}, then: decline}
+  - {name: told, when: {username_matches: '^told'}, then: {decline: {reply: sorry}}}
+  - {name: unsent, when: {username_matches: '^unsent'}, then: {decline: {reply: unsent}}}
+  - {name: late, then: {later: {after: 1d, notify: soon}}}
+"""
+
+
+def test_simulate_tells_a_silent_decline_from_a_dm(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "messages.yaml"
+    policy.write_text(MESSAGES, encoding="utf-8")
+    jsonl = tmp_path / "m.jsonl"
+    names = ["silent_1", "told_1", "unsent_1", "later_1"]
+    jsonl.write_text("".join(json.dumps({"name": n}) + "\n" for n in names), encoding="utf-8")
+    assert main(["policy", "simulate", str(policy), "--members", str(jsonl), "--now", NOW]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["action"], r["reply"], r["notify"], r["dm"]) for r in rows] == [
+        ("decline", None, None, False),
+        ("decline", "sorry", None, True),
+        ("decline", "unsent", None, False),
+        ("later", None, "soon", True),
+    ]
+
+
+def test_explain_says_whether_a_message_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "messages.yaml"
+    policy.write_text(MESSAGES, encoding="utf-8")
+    said = {}
+    for name in ("silent_1", "told_1", "unsent_1", "later_1"):
+        member = json.dumps({"name": name})
+        assert main(["policy", "explain", str(policy), "--member", member, "--now", NOW]) == 0
+        said[name] = capsys.readouterr().out
+    assert "message: none (nothing is sent to the member)" in said["silent_1"]
+    assert "reply: sorry (sent as a DM, within the DM limits)" in said["told_1"]
+    assert "reply: unsent (not sent: the template has no `dm: true`)" in said["unsent_1"]
+    assert "notify: soon (sent as a DM, within the DM limits)" in said["later_1"]
