@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.client.bot import FollowbackBot
+from bot.runlog import RunLog
 from bot.service.clock import Clock, SystemClock
+from bot.service.events import EventBus
 from bot.service.policy_holder import PolicyHolder
 from bot.settings import Settings, SettingsError, load_settings
 from bot.startup import check_login, describe_failure, lock_database
@@ -41,7 +43,7 @@ async def start_bot(
     token: str,
     *,
     clock: Clock | None = None,
-    report: Callable[[str], None] | None = None,
+    events: EventBus | None = None,
     after_send: Callable[[OutboxRow], Awaitable[None]] | None = None,
     ready_timeout: float = 30.0,
     watch_policy: bool = True,
@@ -56,7 +58,7 @@ async def start_bot(
         store=store,
         policies=policies,
         clock=clock or SystemClock(),
-        report=report,
+        events=events,
         after_send=after_send,
         **bot_options,
     )
@@ -121,7 +123,9 @@ def run_bot() -> int:
 
 
 async def _run_forever(settings: Settings, token: str) -> None:
-    running = await start_bot(settings, token, ready_timeout=120.0)
+    events = EventBus()
+    events.subscribe(RunLog())  # the log shows each decision and action, as the demo does
+    running = await start_bot(settings, token, events=events, ready_timeout=120.0)
     # `docker stop` sends SIGTERM: shut down as cleanly as on Ctrl-C.
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):

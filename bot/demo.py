@@ -1,7 +1,9 @@
 """`followback demo`: the whole bot against the local stand-in, on a fast clock.
 
 A scripted scenario covering every decision, a late follow-back falling due, a
-closed DM, and a restart in the middle; prints a readable transcript.
+closed DM, and a restart in the middle; prints a readable transcript. The
+transcript is the bot's own events in the words `followback run` logs them
+(bot.runlog), and the closing summary is drawn from the same events.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,28 +22,92 @@ from zoneinfo import ZoneInfo
 from bot import bundled
 from bot.app import Running, start_bot
 from bot.client.target import point_discord_at, reset_discord_target
+from bot.policy import Action, load_policy
+from bot.runlog import describe
 from bot.service.clock import ScaledClock
+from bot.service.events import (
+    ActionDone,
+    ActionRefused,
+    DecisionMade,
+    Event,
+    EventBus,
+    MemberLeft,
+    RoleChangedByHand,
+)
 from bot.settings import Settings
 from bot.standin import SampleWorld, StandIn
 
 DEMO_POLICY = bundled.policy_path(bundled.DEMO_POLICY)  # inside the package: pip install .
-OWNER_TZ = ZoneInfo("Europe/Berlin")  # as in policies/demo.yaml
 SPEED = 3600.0  # one real second is one virtual hour
 TOKEN = "demo-token"  # the stand-in accepts any token
 
 
+def clock_words(speed: float) -> str:
+    hours = speed / 3600
+    return "one simulated hour" if hours == 1 else f"{hours:g} simulated hours"
+
+
 class Transcript:
-    def __init__(self, clock: ScaledClock, write: Callable[[str], None]) -> None:
+    def __init__(self, clock: ScaledClock, timezone: str, write: Callable[[str], None]) -> None:
         self.clock = clock
+        self._tz = ZoneInfo(timezone)
         self._write = write
 
     def line(self, text: str) -> None:
         # The owner's local time, as in the DMs the bot sends.
-        now = self.clock.now().astimezone(OWNER_TZ)
+        now = self.clock.now().astimezone(self._tz)
         self._write(f"[{now:%a %H:%M}] {text}")
 
     def heading(self, text: str) -> None:
         self._write(f"\n== {text}")
+
+    def told(self, event: Event) -> None:
+        """The bot's event in the run log's words (a decision's why on a line of its own)."""
+        said = describe(event)
+        if said is not None:
+            self.line(said.replace("; why: ", "\n      why: ", 1))
+
+
+@dataclass
+class Tally:
+    """What the events said, for a summary that matches the transcript."""
+
+    names: dict[int, str] = field(default_factory=dict)  # every member an event named
+    latest: dict[int, DecisionMade] = field(default_factory=dict)
+    decisions: int = 0
+    acted_on: set[int] = field(default_factory=set)  # an action went out for them
+    refused: dict[int, list[ActionRefused]] = field(default_factory=dict)
+    left: set[int] = field(default_factory=set)
+    unfollowed_by_hand: set[int] = field(default_factory=set)
+
+    def __call__(self, event: Event) -> None:
+        user_id = getattr(event, "user_id", None)
+        member = getattr(event, "member", None)
+        if isinstance(user_id, int) and isinstance(member, str):
+            self.names[user_id] = member
+        if isinstance(event, DecisionMade):
+            self.decisions += 1
+            self.latest[event.user_id] = event
+            self.left.discard(event.user_id)
+        elif isinstance(event, ActionDone):
+            self.acted_on.add(event.user_id)
+        elif isinstance(event, ActionRefused):
+            self.refused.setdefault(event.user_id, []).append(event)
+        elif isinstance(event, MemberLeft):
+            self.left.add(event.user_id)
+        elif isinstance(event, RoleChangedByHand):
+            changed = (
+                self.unfollowed_by_hand.discard if event.followed else self.unfollowed_by_hand.add
+            )
+            changed(event.user_id)
+
+    def pending_review(self) -> list[str]:
+        """Members whose last decision is `review` and who are still here: a person decides."""
+        return sorted(
+            f"{self.names[uid]} (rule {d.decision.rule!r})"
+            for uid, d in self.latest.items()
+            if d.decision.action is Action.REVIEW and uid not in self.left
+        )
 
 
 async def until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> bool:
@@ -57,7 +124,12 @@ class Demo:
         self.database = database
         self.standin = StandIn()
         self.clock = ScaledClock(datetime.now(UTC).replace(microsecond=0), speed=SPEED)
-        self.t = Transcript(self.clock, write)
+        self.policy = load_policy(DEMO_POLICY)
+        self.t = Transcript(self.clock, self.policy.owner.timezone, write)
+        self.tally = Tally()
+        self.events = EventBus()  # one bus across the restart: one transcript
+        self.events.subscribe(self.tally)
+        self.events.subscribe(self.t.told)
         self.world: SampleWorld
         self.running: Running | None = None
         self.ids: dict[str, int] = {}
@@ -74,7 +146,7 @@ class Demo:
             settings,
             TOKEN,
             clock=self.clock,
-            report=self.t.line,
+            events=self.events,
             watch_policy=False,
             guild_ready_timeout=0.1,
         )
@@ -122,8 +194,17 @@ class Demo:
             await self.standin.stop()
             reset_discord_target()
 
+    def _header(self) -> None:
+        self.t.heading("followback demo: the whole bot against a local stand-in for Discord")
+        self.t.line(f"policy: {DEMO_POLICY} (version {self.policy.version})")
+        self.t.line(
+            f"the clock runs fast: {clock_words(SPEED)} per real second; "
+            f"times are the owner's ({self.policy.owner.timezone})"
+        )
+
     async def _scenario(self) -> int:
         g = self.world.guild_id
+        self._header()
         self.t.heading("the bot starts; members already in the server are caught up")
         await self.start_bot()
         await self.settled()
@@ -183,22 +264,34 @@ class Demo:
         return await self._summary()
 
     async def _summary(self) -> int:
+        """What happened, from the same events as the transcript, checked against Discord."""
         assert self.running is not None
-        store, g = self.running.store, self.world.guild_id
+        store, g, tally = self.running.store, self.world.guild_id, self.tally
         self.t.heading("summary")
         role = self.world.follow_back_role_id
-        followed = sorted(
-            name for name, uid in self.ids.items() if role in self.standin.member_roles(g, uid)
-        )
-        dms = {name: len(self.standin.dms_to(uid)) for name, uid in self.ids.items()}
-        self.t.line(f"decisions stored: {await store.count_decisions(g)}")
+        named = sorted(tally.names.items(), key=lambda item: item[1])
+        followed = [name for uid, name in named if role in self.standin.member_roles(g, uid)]
+        dms = [(name, len(self.standin.dms_to(uid))) for uid, name in named]
+        stored = await store.count_decisions(g)
+        self.t.line(f"decisions: {tally.decisions} told, {stored} stored")
         self.t.line(f"holding the follow-back role: {', '.join(followed) or 'nobody'}")
-        self.t.line(
-            "DMs delivered: " + ", ".join(f"{n} ({c})" for n, c in dms.items() if c) or "none"
-        )
+        delivered = ", ".join(f"{name} ({count})" for name, count in dms if count)
+        self.t.line(f"DMs delivered: {delivered or 'none'}")
+        refused = [
+            f"{tally.names[uid]} ({e.kind}, code {e.code})"
+            for uid, events in tally.refused.items()
+            for e in events
+        ]
+        self.t.line(f"refused by Discord (recorded): {', '.join(refused) or 'nothing'}")
+        by_hand = sorted(tally.names[uid] for uid in tally.unfollowed_by_hand)
+        self.t.line(f"unfollowed by the owner by hand (left so): {', '.join(by_hand) or 'nobody'}")
+        gone = sorted(tally.names[uid] for uid in tally.left)
+        self.t.line(f"left the server: {', '.join(gone) or 'nobody'}")
+        pending = tally.pending_review()
+        self.t.line(f"waiting for the owner's review: {', '.join(pending) or 'nobody'}")
         leftover = await store.events_without_decision()
         self.t.line(f"events without a decision: {leftover}")
-        return 0 if leftover == 0 else 1
+        return 0 if leftover == 0 and stored == tally.decisions else 1
 
 
 def run_demo(database: str | None = None) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.demo import Demo
+from bot.demo import DEMO_POLICY, Demo
+from bot.service.events import ActionDone, Event
 
 
 async def test_the_demo_covers_every_decision_and_ends_with_nothing_undecided(
@@ -12,6 +13,8 @@ async def test_the_demo_covers_every_decision_and_ends_with_nothing_undecided(
 ) -> None:
     lines: list[str] = []
     demo = Demo(tmp_path / "demo.sqlite3", lines.append)
+    told: list[Event] = []
+    demo.events.subscribe(told.append)
     assert await demo.run() == 0
     text = "\n".join(lines)
     for action in ("follow_back", "later", "observe", "review", "decline", "ignore"):
@@ -22,6 +25,38 @@ async def test_the_demo_covers_every_decision_and_ends_with_nothing_undecided(
     assert "the owner unfollowed barbara_l by hand" in text
     assert "restart: the bot goes offline" in text
     assert "events without a decision: 0" in text
+    summary = text[text.index("== summary") :]
     followed = next(line for line in lines if "holding the follow-back role" in line)
     assert "barbara_l" not in followed  # never given back after the owner took it
     assert "newbie_nia" in followed  # followed back after observing her messages
+
+    # The summary matches the transcript: every member an action went out for is in it,
+    # the members caught up at start-up included.
+    acted_on = {e.member for e in told if isinstance(e, ActionDone)}
+    assert {"Ada (ada_l)", "Grace (grace_h)", "linus_t"} <= acted_on
+    for member in acted_on:
+        assert member in summary, member
+    for name in ("ada_l", "grace_h", "linus_t"):
+        assert name in followed, name  # given the role during catch-up
+
+
+async def test_the_demo_says_its_policy_and_clock_and_why_each_decision_matched(
+    tmp_path: Path,
+) -> None:
+    lines: list[str] = []
+    assert await Demo(tmp_path / "demo.sqlite3", lines.append).run() == 0
+    text = "\n".join(lines)
+    header = text[: text.index("== the bot starts")]
+    assert str(DEMO_POLICY) in header and "version" in header
+    assert "one simulated hour per real second" in header
+    # every decision line is followed by why its rule matched
+    decisions = [i for i, line in enumerate(lines) if " by rule " in line]
+    assert decisions
+    for i in decisions:
+        why = lines[i].split("\n", 1)[1] if "\n" in lines[i] else lines[i + 1]
+        assert "why: matched" in why or "why: no rule matched" in why, lines[i]
+    assert "newbie_nia: observe by rule 'brand-new accounts'" in text
+    assert "matched account_age under 7d" in text
+    # the review is not forgotten: the summary lists it as waiting for the owner
+    pending = next(line for line in lines if "waiting for the owner's review" in line)
+    assert "plain_pam" in pending and "default avatar and a young account" in pending

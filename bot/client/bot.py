@@ -14,6 +14,7 @@ from bot.client.actions import DiscordActions
 from bot.client.directory import GuildDirectory
 from bot.policy import PolicyError, parse_duration
 from bot.service.clock import Clock
+from bot.service.events import BotStarted, EventBus
 from bot.service.followers import FollowerService
 from bot.service.outbox import DmLimits, Outbox
 from bot.service.planning import Hooks
@@ -52,7 +53,7 @@ class FollowbackBot(commands.Bot):
         store: Store,
         policies: PolicyHolder,
         clock: Clock,
-        report: Callable[[str], None] | None = None,
+        events: EventBus | None = None,
         after_send: Callable[[OutboxRow], Awaitable[None]] | None = None,
         message_content: bool = True,
         **options: object,
@@ -70,7 +71,7 @@ class FollowbackBot(commands.Bot):
         self.clock = clock
         self.owner_user_id: int | None = settings.owner_id
         self.directory = GuildDirectory(self)
-        self._report = report or (lambda line: None)
+        self.events = events or EventBus()
         self._after_send = after_send
         self._role_echoes: dict[tuple[int, int], float] = {}
         self.caught_up = asyncio.Event()  # set once start-up catch-up has run
@@ -85,6 +86,16 @@ class FollowbackBot(commands.Bot):
             self._connection._intents.message_content = False
         if self.owner_user_id is None and app.owner is not None:
             self.owner_user_id = app.owner.id
+        if self.events.listening:
+            self.events.emit(
+                BotStarted(
+                    policy_path=self.policies.path,
+                    policy_version=self.policies.current.version,
+                    database=self.settings.database,
+                    guild_ids=tuple(self.settings.guild_ids),
+                    intents=tuple(name for name, on in self.intents if on),
+                )
+            )
 
         self.followers = FollowerService(
             self.store,
@@ -97,8 +108,8 @@ class FollowbackBot(commands.Bot):
             hooks=Hooks(
                 wake_outbox=lambda: self.outbox.wake(),
                 schedule_timer=lambda due: self.timers.schedule(due),
-                report=self._report,
             ),
+            events=self.events,
         )
         self.outbox = Outbox(
             self.store,
@@ -106,7 +117,7 @@ class FollowbackBot(commands.Bot):
             self.clock,
             self._dm_limits,
             after_send=self._after_send,
-            on_done=self._report_action,
+            events=self.events,
         )
         self.timers = TimerScheduler(self.store, self.clock, self.followers.timer_due)
 
@@ -121,18 +132,6 @@ class FollowbackBot(commands.Bot):
         from bot.client.cogs.followers import FollowersCog
 
         await self.add_cog(FollowersCog(self))
-
-    async def _report_action(self, row: OutboxRow, outcome: str, detail: str) -> None:
-        member = await self.store.get_member(row.guild_id, row.user_id)
-        name = member.username if member else str(row.user_id)
-        what = {"add_role": "gave the follow-back role to", "remove_role": "took the role from"}
-        action = what.get(row.kind, "sent a DM to" if row.kind == "dm" else "replied to")
-        if outcome == "done" and row.kind in ("dm", "reply"):
-            self._report(f"{action} {name}: {row.payload.get('text', '')!r}")
-        elif outcome == "done":
-            self._report(f"{action} {name}")
-        else:
-            self._report(f"could not {row.kind.replace('_', ' ')} {name}: {detail} (recorded)")
 
     async def tell_owner_policy_broken(self, error: PolicyError) -> None:
         """A broken edit: the owner hears of it by DM (through the outbox, once)."""

@@ -18,11 +18,21 @@ from datetime import datetime, timedelta
 
 from bot.policy import Policy
 from bot.service.clock import Clock
-from bot.service.planning import Directory, Hooks, Planner
+from bot.service.events import (
+    CatchUpDone,
+    EventBus,
+    MemberLeft,
+    MemberPending,
+    RoleChangedByHand,
+    TimerFired,
+    TimerOutcome,
+    member_label,
+)
+from bot.service.planning import Directory, Hooks, Plan, Planner
 from bot.service.policy_holder import PolicyHolder
 from bot.store import (
     FOLLOWER_EVENT_KINDS,
-    DecisionInput,
+    ActionSpec,
     JoinInput,
     MemberRow,
     Store,
@@ -65,12 +75,14 @@ class FollowerService:
         churn_window: timedelta,
         owner_id: int | None = None,
         hooks: Hooks | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._churn_window = churn_window
         self.hooks = hooks or Hooks()
-        self._planner = Planner(store, policies, directory, bot_user_id, self.hooks)
+        self.events = events or EventBus()
+        self._planner = Planner(store, policies, directory, bot_user_id, self.events)
         # Neither the bot nor the owner is ever treated as a follower.
         self._not_followers = {bot_user_id} | ({owner_id} if owner_id is not None else set())
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
@@ -188,7 +200,7 @@ class FollowerService:
         await self.flush()  # live events first, so what the store knows is current
         known = await self._store.known_members(guild_id)
         here = set()
-        caught = 0
+        caught = screened = by_hand = leaves = 0
         for member in present:
             user_id = member.user.user_id
             here.add(user_id)
@@ -207,15 +219,22 @@ class FollowerService:
                 caught += 1
             elif row.pending and not member.pending:
                 self.screening_done(guild_id, user_id)
+                screened += 1
             elif member.has_follow_back_role not in (None, row.followed):
                 # Never re-add what the owner took away: record it instead.
                 self.follow_role_changed_by_hand(
                     guild_id, user_id, bool(member.has_follow_back_role)
                 )
+                by_hand += 1
         for user_id, row in known.items():
             if row.present and user_id not in here:
                 self.member_left(guild_id, user_id)
+                leaves += 1
         await self.flush()
+        if self.events.listening:
+            self.events.emit(
+                CatchUpDone(self._clock.now(), guild_id, caught, leaves, screened, by_hand)
+            )
         return caught
 
     async def resume_unprocessed(self) -> int:
@@ -236,24 +255,25 @@ class FollowerService:
         now = self._clock.now()
         joins = [work.join for work in works if work.join is not None]
         stored = await self._store.record_joins(joins, now)
-        for _, row, fresh in stored:
-            if fresh and row.pending:
-                self.hooks.report(f"{row.username} joined; waiting for membership screening")
+        if self.events.listening:
+            for _, row, fresh in stored:
+                if fresh and row.pending:
+                    self.events.emit(MemberPending(now, row.guild_id, row.user_id, _label(row)))
         ready = [(event_id, row) for event_id, row, fresh in stored if fresh and not row.pending]
         if ready:
-            items = await self._planner.plan_many(ready, observed=False, now=now)
-            await self._record(items, now)
+            plan = await self._planner.plan_many(ready, observed=False, now=now)
+            await self._record(plan, now)
 
     async def _decide_one(self, member: MemberRow, event_id: int, *, observed: bool) -> None:
         now = self._clock.now()
-        items = await self._planner.plan_many([(event_id, member)], observed=observed, now=now)
-        await self._record(items, now)
+        plan = await self._planner.plan_many([(event_id, member)], observed=observed, now=now)
+        await self._record(plan, now)
 
-    async def _record(self, items: list[DecisionInput], now: datetime) -> None:
+    async def _record(self, plan: Plan, now: datetime) -> None:
+        items = plan.items
         await self._store.record_decisions(items, now)
-        if self.hooks.reporting:
-            for item in items:
-                self.hooks.report(self._planner.summary(item))
+        for event in plan.events:  # told once stored, never before
+            self.events.emit(event)
         if any(item.actions for item in items):
             self.hooks.wake_outbox()
         for item in items:
@@ -278,8 +298,8 @@ class FollowerService:
         # Nothing left to send to someone who is gone; timers re-check at due time.
         await self._store.cancel_actions(guild_id, user_id, now, kinds=("add_role", "dm"))
         await self._store.mark_event_processed(event_id, now)
-        if member is not None:
-            self.hooks.report(f"{member.username} left the server")
+        if member is not None and self.events.listening:
+            self.events.emit(MemberLeft(now, guild_id, user_id, _label(member)))
 
     async def _role_by_hand(self, guild_id: int, user_id: int, has_role: bool) -> None:
         """The owner gave or took the follow-back role themselves: record, never undo."""
@@ -290,39 +310,49 @@ class FollowerService:
         if not has_role:
             await self._store.cancel_actions(guild_id, user_id, now, kinds=("add_role",))
         await self._store.mark_event_processed(event_id, now)
-        member = await self._store.get_member(guild_id, user_id)
-        name = member.username if member else str(user_id)
-        self.hooks.report(f"the owner {'followed' if has_role else 'unfollowed'} {name} by hand")
+        if self.events.listening:
+            member = await self._store.get_member(guild_id, user_id)
+            name = _label(member) if member else str(user_id)
+            self.events.emit(RoleChangedByHand(now, guild_id, user_id, name, has_role))
 
     async def _timer_due(self, timer: TimerRow) -> None:
         now = self._clock.now()
         member = await self._store.get_member(timer.guild_id, timer.user_id)
-        name = member.username if member else str(timer.user_id)
+
+        async def fire(outcome: TimerOutcome, actions: Sequence[ActionSpec] = ()) -> bool:
+            fired = await self._store.fire_timer(timer.id, now, outcome, actions=actions)
+            if fired and self.events.listening:
+                name = _label(member) if member else str(timer.user_id)
+                self.events.emit(
+                    TimerFired(now, timer.guild_id, timer.user_id, name, timer.kind, outcome)
+                )
+            return fired
+
         if member is None or not member.present:
-            if await self._store.fire_timer(timer.id, now, "cancelled: left the server"):
-                self.hooks.report(f"{timer.kind} for {name} cancelled: left the server")
+            await fire(TimerOutcome.LEFT)
             return
         if member.joined_at is not None and member.joined_at > timer.created_at:
             # Set during an earlier stay; the rejoin was decided on its own.
-            if await self._store.fire_timer(timer.id, now, "cancelled: from an earlier stay"):
-                self.hooks.report(f"{timer.kind} for {name} cancelled: from an earlier stay")
+            await fire(TimerOutcome.EARLIER_STAY)
             return
         if timer.kind == "later":
             actions, outcome = self._planner.late_follow_back(member)
-            if await self._store.fire_timer(timer.id, now, outcome, actions=actions):
-                self.hooks.report(f"late follow-back for {name}: {outcome}")
-                if actions:
-                    self.hooks.wake_outbox()
+            if await fire(outcome, actions) and actions:
+                self.hooks.wake_outbox()
             return
         latest = await self._store.latest_decision(timer.guild_id, timer.user_id)
         if latest is not None and latest.observed and latest.decided_at >= timer.created_at:
-            await self._store.fire_timer(timer.id, now, "already decided again")
+            await fire(TimerOutcome.ALREADY_DECIDED)
             return
         event_id = await self._store.record_event(
             timer.guild_id, timer.user_id, "timer", {"timer_id": timer.id}, now
         )
         await self._decide_one(member, event_id, observed=True)
-        await self._store.fire_timer(timer.id, now, "decided again after observing")
+        await fire(TimerOutcome.DECIDED_AGAIN)
+
+
+def _label(member: MemberRow) -> str:
+    return member_label(member.display_name, member.username)
 
 
 async def _nothing() -> None:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.service.actions import ActionFailed, ActionGateway, Verdict
 from bot.service.clock import Clock
+from bot.service.events import ActionDone, ActionRefused, EventBus, member_label
 from bot.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Outbox:
         # (benchmarks/pipeline_bench.py: 16 in flight drained ~75% of the limit, 4 ~93%).
         concurrency: int = 4,
         after_send: Callable[[OutboxRow], Awaitable[None]] | None = None,
-        on_done: Callable[[OutboxRow, str, str], Awaitable[None]] | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self._store = store
         self._gateway = gateway
@@ -72,7 +73,7 @@ class Outbox:
         self._retry_base = retry_base
         self._concurrency = asyncio.Semaphore(concurrency)
         self._after_send = after_send  # tests inject a crash here
-        self._on_done = on_done  # (row, outcome, detail) for transcripts
+        self._events = events or EventBus()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -210,8 +211,18 @@ class Outbox:
         if row.kind in ("add_role", "remove_role"):
             followed = row.kind == "add_role"
             await self._store.set_followed(row.guild_id, row.user_id, followed, finished)
-        if self._on_done is not None:
-            await self._on_done(row, "done", "")
+        if self._events.listening:
+            text = str(row.payload.get("text", "")) if row.kind in MESSAGE_KINDS else None
+            name = await self._member_name(row)
+            self._events.emit(
+                ActionDone(finished, row.guild_id, row.user_id, name, row.id, row.kind, text)
+            )
+
+    async def _member_name(self, row: OutboxRow) -> str:
+        member = await self._store.get_member(row.guild_id, row.user_id)
+        if member is None:
+            return str(row.user_id)
+        return member_label(member.display_name, member.username)
 
     async def _execute(self, row: OutboxRow) -> dict[str, Any]:
         payload = row.payload
@@ -254,5 +265,10 @@ class Outbox:
             return
         await self._store.fail_action(row.id, now, exc.code, str(exc))
         log.warning("outbox %s (%s) refused for good: %s", row.id, row.kind, exc)
-        if self._on_done is not None:
-            await self._on_done(row, "failed", str(exc))
+        if self._events.listening:
+            name = await self._member_name(row)
+            self._events.emit(
+                ActionRefused(
+                    now, row.guild_id, row.user_id, name, row.id, row.kind, exc.code, str(exc)
+                )
+            )

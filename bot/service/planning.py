@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.policy import Action, Decision, Policy, decide, miss_words, render_reply
+from bot.policy import Action, Decision, Policy, decide, render_reply
+from bot.service.events import DecisionMade, EventBus, TimerOutcome, member_label
 from bot.service.policy_holder import PolicyHolder
 from bot.store import ActionSpec, DecisionInput, MemberRow, Store, TimerSpec, facts_from_row
 
@@ -28,22 +29,20 @@ class Directory(Protocol):
     def member_roles(self, guild_id: int, user_id: int) -> frozenset[str]: ...
 
 
-def _silent(line: str) -> None:
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class Hooks:
-    """Where the pipeline reports what it queued, so the workers wake at once."""
+    """Where the pipeline says what it queued, so the workers wake at once."""
 
     wake_outbox: Callable[[], None] = lambda: None
     schedule_timer: Callable[[datetime], None] = lambda due: None
-    report: Callable[[str], None] = _silent  # human transcript (demo)
 
-    @property
-    def reporting(self) -> bool:
-        """False when nobody reads the transcript: then it is not written."""
-        return self.report is not _silent
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Decisions to store, and their events (empty when nobody listens)."""
+
+    items: list[DecisionInput]
+    events: list[DecisionMade]
 
 
 def human_due(due: datetime, timezone: str) -> str:
@@ -57,14 +56,13 @@ class Planner:
         policies: PolicyHolder,
         directory: Directory,
         bot_user_id: int,
-        hooks: Hooks,
+        events: EventBus | None = None,
     ) -> None:
         self._store = store
         self._policies = policies
         self._directory = directory
         self._bot_user_id = bot_user_id
-        self._hooks = hooks
-        self._names: dict[int, str] = {}
+        self._events = events or EventBus()
 
     @property
     def policy(self) -> Policy:
@@ -72,10 +70,12 @@ class Planner:
 
     async def plan_many(
         self, members: list[tuple[int, MemberRow]], *, observed: bool, now: datetime
-    ) -> list[DecisionInput]:
+    ) -> Plan:
         """Decide for each (event id, member) and plan what each decision causes."""
         policy = self.policy
-        self._names.clear()  # names of this batch only, for its summaries
+        listening = self._events.listening
+        rules = {rule.name: rule for rule in policy.rules} if listening else {}
+        events: list[DecisionMade] = []
         uses_roles = policy.uses_roles
         recent = await self._recent_joins(policy, {row.guild_id for _, row in members}, now)
         items = []
@@ -93,13 +93,28 @@ class Planner:
             )
             decision = decide(policy, facts, now)
             actions, timer = await self._plan(row, decision, facts.display_name)
-            self._names[row.user_id] = row.username
             items.append(
                 DecisionInput(
                     row.guild_id, row.user_id, event_id, decision, observed, actions, timer
                 )
             )
-        return items
+            if listening:
+                dm = next((a.payload["template"] for a in actions if a.kind == "dm"), None)
+                events.append(
+                    DecisionMade(
+                        at=now,
+                        guild_id=row.guild_id,
+                        user_id=row.user_id,
+                        member=member_label(facts.display_name, facts.username),
+                        decision=decision,
+                        observed=observed,
+                        dm=dm,
+                        rule=rules.get(decision.rule),
+                        facts=facts,
+                        timezone=policy.owner.timezone,
+                    )
+                )
+        return Plan(items, events)
 
     async def _recent_joins(
         self, policy: Policy, guild_ids: set[int], now: datetime
@@ -132,16 +147,16 @@ class Planner:
                 actions.append(dm)
         return actions, timer
 
-    def late_follow_back(self, member: MemberRow) -> tuple[list[ActionSpec], str]:
-        """What a late follow-back does when it falls due, and the outcome in words."""
+    def late_follow_back(self, member: MemberRow) -> tuple[list[ActionSpec], TimerOutcome]:
+        """What a late follow-back does when it falls due, and its outcome."""
         if member.followed:
-            return [], "already followed"
+            return [], TimerOutcome.ALREADY_FOLLOWED
         if member.unfollowed_by_owner:
-            return [], "skipped: the owner unfollowed them by hand"
+            return [], TimerOutcome.OWNER_UNFOLLOWED
         role = self._follow_back_role(member.guild_id)
         if role is None:
-            return [], "skipped: follow-back role not found"
-        return [_add_role(role, "late follow-back")], "followed back (late)"
+            return [], TimerOutcome.ROLE_MISSING
+        return [_add_role(role, "late follow-back")], TimerOutcome.FOLLOWED_LATE
 
     def _may_dm(self, member: MemberRow) -> bool:
         return not member.bot and member.user_id != self._bot_user_id
@@ -163,16 +178,6 @@ class Planner:
                 "follow-back role %r not found in guild %s", self.policy.follow_back_role, guild_id
             )
         return role
-
-    def summary(self, item: DecisionInput) -> str:
-        decision = item.decision
-        name = self._names.get(item.user_id, str(item.user_id))
-        tz = self.policy.owner.timezone
-        due = f", due {human_due(decision.due, tz)}" if decision.due else ""
-        line = f"{name}: {decision.action.value} by rule {decision.rule!r}{due}"
-        if decision.misses:  # why not the rule just before it: the nearest miss
-            line += f"\n      why: {miss_words(decision.misses[-1])}"
-        return line
 
 
 def _add_role(role_id: int, reason: str) -> ActionSpec:

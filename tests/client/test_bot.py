@@ -1,4 +1,4 @@
-"""The client's own logic that needs no connection: intents, own-role echoes, reports."""
+"""The client's own logic that needs no connection: intents, own-role echoes, DM limits."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bot.client.bot import FollowbackBot, make_intents
 from bot.service.clock import ScaledClock
 from bot.service.policy_holder import PolicyHolder
 from bot.settings import Settings
-from bot.store import ActionSpec, Store, UserInfo
+from bot.store import Store
 from tests.service.helpers import GUILD, T0, write_policy
 
 
@@ -29,15 +29,12 @@ def test_intents_ask_only_for_what_the_bot_uses() -> None:
 async def bot(tmp_path: Path) -> AsyncIterator[FollowbackBot]:
     policies: PolicyHolder = write_policy(tmp_path / "policy.yaml")
     store = await Store.open(tmp_path / "x.sqlite3")
-    lines: list[str] = []
     client = FollowbackBot(
         settings=Settings(_env_file=None, guild_ids=[GUILD]),  # type: ignore[call-arg]
         store=store,
         policies=policies,
         clock=ScaledClock(T0),
-        report=lines.append,
     )
-    client.lines = lines  # type: ignore[attr-defined]
     try:
         yield client
     finally:
@@ -64,23 +61,3 @@ async def test_dm_limits_come_from_the_policy_in_force(bot: FollowbackBot) -> No
     assert limits.spacing == timedelta(seconds=1)
     assert limits.cooldown == timedelta(days=1)
     assert limits.timezone == "Europe/Berlin"
-
-
-async def test_outbox_outcomes_are_reported_in_words(bot: FollowbackBot) -> None:
-    await bot.store.record_join(GUILD, UserInfo(10, "ann"), T0, False, T0)
-    ids = await bot.store.enqueue_actions(
-        GUILD,
-        10,
-        [ActionSpec("add_role", {"role_id": 5}), ActionSpec("dm", {"text": "hi ann"})],
-        T0,
-    )
-    role, dm = [await bot.store.get_action(i) for i in ids]
-    assert role is not None and dm is not None
-    await bot._report_action(role, "done", "")
-    await bot._report_action(dm, "done", "")
-    await bot._report_action(dm, "failed", "HTTP 403 (code 50007): closed")
-    assert bot.lines == [  # type: ignore[attr-defined]
-        "gave the follow-back role to ann",
-        "sent a DM to ann: 'hi ann'",
-        "could not dm ann: HTTP 403 (code 50007): closed (recorded)",
-    ]

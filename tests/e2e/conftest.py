@@ -14,6 +14,7 @@ import pytest
 from bot.app import Running, start_bot
 from bot.client.target import point_discord_at, reset_discord_target
 from bot.service.clock import ScaledClock
+from bot.service.events import Event, EventBus
 from bot.settings import Settings
 from bot.standin import SampleWorld, StandIn
 
@@ -44,7 +45,9 @@ class Harness:
         self.database = database
         self.clock = ScaledClock(datetime.now(UTC).replace(microsecond=0), speed=SPEED)
         self.running: Running | None = None
-        self.report: list[str] = []
+        self.events: list[Event] = []  # what the services told, across restarts
+        self.bus = EventBus()
+        self.bus.subscribe(self.events.append)
 
     @property
     def guild_id(self) -> int:
@@ -69,7 +72,7 @@ class Harness:
             self.settings(policy),
             "test-token",
             clock=self.clock,
-            report=self.report.append,
+            events=self.bus,
             guild_ready_timeout=0.05,
             **({"watch_policy": False} | options),
         )

@@ -51,6 +51,7 @@ async def service(
         churn_window=timedelta(days=7),
         owner_id=OWNER,
         hooks=hooks_log.hooks(),
+        events=hooks_log.bus(),
     )
     followers.start()
     try:

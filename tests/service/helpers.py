@@ -12,11 +12,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from bot.policy import load_policy_text
+from bot.service.events import Event, EventBus
 from bot.service.planning import Hooks
 from bot.service.policy_holder import PolicyHolder
 from bot.store import UserInfo
+
+E = TypeVar("E")
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # a Sunday; 13:00 in Berlin
 GUILD = 1000
@@ -166,14 +170,22 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0)
 
 @dataclass
 class HookLog:
-    """What the pipeline reported through its hooks."""
+    """What the pipeline asked of its hooks, and the events it emitted."""
 
     wakes: int = 0
     timers: list[datetime] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     def hooks(self) -> Hooks:
         def wake() -> None:
             self.wakes += 1
 
-        return Hooks(wake_outbox=wake, schedule_timer=self.timers.append, report=self.lines.append)
+        return Hooks(wake_outbox=wake, schedule_timer=self.timers.append)
+
+    def bus(self) -> EventBus:
+        bus = EventBus()
+        bus.subscribe(self.events.append)
+        return bus
+
+    def of(self, kind: type[E]) -> list[E]:
+        return [event for event in self.events if isinstance(event, kind)]

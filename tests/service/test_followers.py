@@ -8,6 +8,16 @@ from pathlib import Path
 
 from bot.policy import Action
 from bot.service.clock import ScaledClock
+from bot.service.events import (
+    CatchUpDone,
+    DecisionMade,
+    EventBus,
+    MemberLeft,
+    MemberPending,
+    RoleChangedByHand,
+    TimerFired,
+    TimerOutcome,
+)
 from bot.service.followers import FollowerService, PresentMember
 from bot.service.outbox import DmLimits, Outbox
 from bot.service.planning import Hooks
@@ -219,7 +229,8 @@ async def test_the_owner_removing_the_role_by_hand_cancels_a_pending_follow_back
     assert (action.kind, action.status) == ("add_role", "cancelled")
     member = await store.get_member(GUILD, 10)
     assert member is not None and member.unfollowed_by_owner and not member.followed
-    assert any("unfollowed fb_fay by hand" in line for line in hooks_log.lines)
+    (by_hand,) = hooks_log.of(RoleChangedByHand)
+    assert (by_hand.member, by_hand.user_id, by_hand.followed) == ("fb_fay", 10, False)
 
 
 async def test_one_failing_step_does_not_stop_the_worker(
@@ -373,3 +384,108 @@ async def test_catch_up_reconciles_the_store_with_who_is_in_the_guild(
     assert lost_role is not None and lost_role.present  # still here: not a leave
     assert len(await store.decisions_for(GUILD, 13)) == 1
     assert await store.get_member(GUILD, OWNER) is None  # the owner is never a follower
+
+
+# --- what the pipeline tells its readers ---------------------------------------------------
+
+
+async def test_each_stored_decision_is_told_once_with_its_rule_and_why(
+    store: Store, service: FollowerService, hooks_log: HookLog
+) -> None:
+    await service.member_joined(GUILD, user(10, "later_lee"), T0)
+    await service.member_joined(GUILD, user(11, "someone"), T0)
+    await settle(service)
+    later, ignored = hooks_log.of(DecisionMade)
+    stored = {d.user_id: d for d in [*await store.decisions_for(GUILD, 10)]}
+    assert later.user_id == 10 and later.member == "later_lee"
+    assert later.decision.action is Action.LATER and later.decision.rule == "late"
+    assert later.decision.due == stored[10].due  # the due time that was stored
+    assert later.dm == "late_notice" and later.timezone == "Europe/Berlin"
+    assert later.rule is not None and later.rule.when == {"username_matches": "^later_"}
+    assert later.facts.username == "later_lee" and not later.observed
+    assert ignored.decision.rule == "everyone else" and ignored.dm is None
+    assert len(ignored.decision.misses) == 8  # why each earlier rule did not match
+
+
+async def test_pending_leave_and_timer_outcomes_are_told(
+    store: Store, service: FollowerService, hooks_log: HookLog
+) -> None:
+    await service.member_joined(GUILD, user(10, "fb_pat"), T0, pending=True)
+    await service.member_joined(GUILD, user(11, "later_lee"), T0)
+    await settle(service)
+    timer = await only_timer(store, 11)
+    await service.member_left(GUILD, 11)
+    await asyncio.wait_for(service.timer_due(timer), 5)
+    assert [(e.user_id, e.member) for e in hooks_log.of(MemberPending)] == [(10, "fb_pat")]
+    assert [e.user_id for e in hooks_log.of(MemberLeft)] == [11]
+    (fired,) = hooks_log.of(TimerFired)
+    assert (fired.kind, fired.outcome, fired.member) == ("later", TimerOutcome.LEFT, "later_lee")
+    assert (await only_timer(store, 11)).outcome == TimerOutcome.LEFT.value  # what is stored
+
+
+async def test_a_late_follow_back_is_told_once_even_when_due_twice(
+    store: Store, service: FollowerService, hooks_log: HookLog
+) -> None:
+    await service.member_joined(GUILD, user(10, "later_lee"), T0)
+    await settle(service)
+    timer = await only_timer(store, 10)
+    await asyncio.wait_for(asyncio.gather(service.timer_due(timer), service.timer_due(timer)), 5)
+    assert [e.outcome for e in hooks_log.of(TimerFired)] == [TimerOutcome.FOLLOWED_LATE]
+
+
+async def test_catch_up_tells_what_it_found(
+    store: Store, service: FollowerService, hooks_log: HookLog
+) -> None:
+    await service.member_joined(GUILD, user(10, "fb_gone"), T0)
+    await service.member_joined(GUILD, user(11, "fb_pending"), T0, pending=True)
+    await service.member_joined(GUILD, user(12, "fb_kept"), T0)
+    await settle(service)
+    await store.set_followed(GUILD, 12, True, T0)  # as the outbox records it
+    present = [
+        PresentMember(user(11, "fb_pending"), T0, False, None),  # passed screening
+        PresentMember(user(12, "fb_kept"), T0, False, False),  # the owner took the role
+        PresentMember(user(13, "fb_new"), T0, False, None),
+    ]
+    await service.catch_up(GUILD, present)
+    (done,) = hooks_log.of(CatchUpDone)
+    assert (done.guild_id, done.joins, done.leaves, done.screened, done.roles_by_hand) == (
+        GUILD,
+        1,
+        1,
+        1,
+        1,
+    )
+
+
+async def test_nobody_listening_builds_no_events_and_a_broken_reader_breaks_nothing(
+    store: Store, policies: PolicyHolder
+) -> None:
+    events = EventBus()
+    service = FollowerService(
+        store,
+        policies,
+        ScaledClock(T0, speed=1.0),
+        FakeDirectory(),
+        bot_user_id=BOT,
+        churn_window=timedelta(days=7),
+        events=events,
+    )
+    await store.record_join(GUILD, user(10, "fb_ann"), T0, False, T0)
+    member = await store.get_member(GUILD, 10)
+    assert member is not None
+    plan = await service._planner.plan_many([(0, member)], observed=False, now=T0)
+    assert plan.events == [] and len(plan.items) == 1  # nothing built for nobody
+
+    def broken(event: object) -> None:
+        raise RuntimeError("a reader's bug")
+
+    events.subscribe(broken)
+    service.start()
+    try:
+        await asyncio.wait_for(service.member_joined(GUILD, user(11, "fb_bob"), T0), 5)
+        await settle(service)
+    finally:
+        await service.stop()
+    (decision,) = await store.decisions_for(GUILD, 11)
+    assert decision.action is Action.FOLLOW_BACK
+    assert kinds(await store.actions_for(GUILD, 11)) == ["add_role"]

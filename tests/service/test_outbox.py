@@ -11,8 +11,9 @@ import pytest
 
 from bot.service.actions import ActionFailed
 from bot.service.clock import ScaledClock
+from bot.service.events import ActionDone, ActionRefused, Event, EventBus
 from bot.service.outbox import NONCE_WINDOW, DmLimits, Outbox, day_start, nonce_for
-from bot.store import ActionSpec, OutboxRow, Store
+from bot.store import ActionSpec, OutboxRow, Store, UserInfo
 from tests.service.helpers import GUILD, ROLE, T0, RecordingGateway, eventually, user
 
 BERLIN = "Europe/Berlin"
@@ -113,12 +114,10 @@ async def test_an_add_role_done_marks_the_member_followed(
 ) -> None:
     await joined(store, 10)
     outbox_id = await queue(store, 10, "add_role", reason="follow back")
-    done: list[tuple[int, str]] = []
-
-    async def on_done(r: OutboxRow, outcome: str, detail: str) -> None:
-        done.append((r.id, outcome))
-
-    outbox = make_outbox(store, gateway, clock, on_done=on_done)
+    told: list[Event] = []
+    events = EventBus()
+    events.subscribe(told.append)
+    outbox = make_outbox(store, gateway, clock, events=events)
     assert await outbox.drain_once() == 1
 
     assert [(c.user_id, c.args[1]) for c in gateway.of("add_role")] == [(10, ROLE)]
@@ -126,7 +125,7 @@ async def test_an_add_role_done_marks_the_member_followed(
     assert (settled.status, settled.attempts) == ("done", 1)
     member = await store.get_member(GUILD, 10)
     assert member is not None and member.followed and member.followed_at is not None
-    assert done == [(outbox_id, "done")]
+    assert [(type(e), e.outbox_id) for e in told] == [(ActionDone, outbox_id)]  # type: ignore[union-attr]
     assert await outbox.drain_once() == 0  # nothing left: at most once
     assert len(gateway.of("add_role")) == 1
 
@@ -240,12 +239,10 @@ async def test_closed_dms_are_failed_for_good_with_the_code_and_never_retried(
     await joined(store, 10)
     outbox_id = await queue(store, 10, "dm", text="hi")
     gateway.fail("dm", ActionFailed(403, 50007, "Cannot send messages to this user"))
-    outcomes: list[tuple[str, str]] = []
-
-    async def on_done(r: OutboxRow, outcome: str, detail: str) -> None:
-        outcomes.append((outcome, detail))
-
-    outbox = make_outbox(store, gateway, clock, on_done=on_done, retry_base=timedelta(0))
+    told: list[Event] = []
+    events = EventBus()
+    events.subscribe(told.append)
+    outbox = make_outbox(store, gateway, clock, events=events, retry_base=timedelta(0))
     await outbox.drain_once()
     assert await outbox.drain_once() == 0
 
@@ -253,7 +250,10 @@ async def test_closed_dms_are_failed_for_good_with_the_code_and_never_retried(
     assert (failed.status, failed.last_error_code, failed.attempts) == ("failed", 50007, 1)
     assert len(gateway.of("dm")) == 1
     assert await store.dms_sent_since(T0 - timedelta(days=1)) == 0  # not counted as sent
-    assert outcomes and outcomes[0][0] == "failed" and "50007" in outcomes[0][1]
+    (refused,) = told  # one event: failed for good, with Discord's code
+    assert isinstance(refused, ActionRefused)
+    assert (refused.kind, refused.code, refused.user_id) == ("dm", 50007, 10)
+    assert "50007" in refused.detail and refused.member == "member"
 
 
 async def test_a_sent_dm_uses_the_row_nonce_and_is_logged(
@@ -487,3 +487,34 @@ async def test_nonce_age_is_judged_in_real_time_not_virtual_time(
     await restarted.drain_once()
     assert (await row(store, outbox_id)).status == "done"
     assert [c.args[1] for c in gateway.of("dm")] == [nonce_for(outbox_id)] * 2
+
+
+async def test_actions_done_are_told_with_the_member_and_the_text_sent(
+    store: Store, gateway: RecordingGateway, clock: ScaledClock
+) -> None:
+    await store.record_join(GUILD, UserInfo(10, "ann", global_name="Ann"), T0, False, T0)
+    await queue(store, 10, "add_role")
+    await queue(store, 10, "dm", text="hi ann")
+    told: list[Event] = []
+    events = EventBus()
+    events.subscribe(told.append)
+    await make_outbox(store, gateway, clock, events=events).drain_once()
+    assert [(e.kind, e.member, e.text) for e in told if isinstance(e, ActionDone)] == [
+        ("add_role", "Ann (ann)", None),
+        ("dm", "Ann (ann)", "hi ann"),
+    ]
+
+
+async def test_a_subscriber_that_raises_does_not_stop_the_outbox(
+    store: Store, gateway: RecordingGateway, clock: ScaledClock
+) -> None:
+    await joined(store, 10)
+    first, second = await queue(store, 10, "add_role"), await queue(store, 10, "dm")
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("a reader's bug")
+
+    events = EventBus()
+    events.subscribe(broken)
+    await make_outbox(store, gateway, clock, events=events).drain_once()
+    assert [(await row(store, i)).status for i in (first, second)] == ["done", "done"]

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.policy import Action
 from bot.service.clock import ScaledClock
+from bot.service.events import EventBus
 from bot.service.followers import FollowerService
-from bot.service.planning import Hooks, Planner, human_due
+from bot.service.planning import Planner, human_due
 from bot.service.policy_holder import PolicyHolder
 from bot.store import Store
 from tests.service.helpers import BOT, GUILD, ROLE, T0, FakeDirectory, user
@@ -104,7 +105,7 @@ async def test_follow_back_is_skipped_when_the_owner_unfollowed_by_hand(
 async def test_a_late_follow_back_respects_the_owner_and_the_current_state(
     store: Store, policies: PolicyHolder
 ) -> None:
-    planner = Planner(store, policies, FakeDirectory(), BOT, Hooks())
+    planner = Planner(store, policies, FakeDirectory(), BOT)
     await store.record_join(GUILD, user(10, "later_lee"), T0, False, T0)
     member = await store.get_member(GUILD, 10)
     assert member is not None
@@ -151,18 +152,26 @@ rules:
 """
     path = tmp_path / "roles.yaml"
     path.write_text(text)
-    planner = Planner(store, PolicyHolder(path, load_policy_text(text)), directory, BOT, Hooks())
+    planner = Planner(store, PolicyHolder(path, load_policy_text(text)), directory, BOT)
     await store.record_join(GUILD, user(10, "reg"), T0, False, T0)
     await store.record_join(GUILD, user(11, "new"), T0, False, T0)
     directory.member_role_names[(GUILD, 10)] = frozenset({"Regulars"})
     rows = [(0, await store.get_member(GUILD, uid)) for uid in (10, 11)]
-    items = await planner.plan_many(rows, observed=False, now=T0)  # type: ignore[arg-type]
+    plan = await planner.plan_many(rows, observed=False, now=T0)  # type: ignore[arg-type]
+    items = plan.items
     assert [i.decision.action for i in items] == [Action.FOLLOW_BACK, Action.IGNORE]
     assert [a.kind for a in items[0].actions] == ["add_role"]
     assert items[1].actions == []
-    summary = planner.summary(items[1])
-    assert summary.startswith("new: ignore by rule 'everyone else'")
-    assert "why:" in summary and "regulars" in summary
+    # with a reader, each decision comes with its event: the member and why
+    listened = Planner(store, planner._policies, directory, BOT, _listened_bus())
+    told = (await listened.plan_many(rows, observed=False, now=T0)).events  # type: ignore[arg-type]
+    assert [(e.member, e.decision.rule) for e in told] == [
+        ("reg", "regulars"),
+        ("new", "everyone else"),
+    ]
+    (miss,) = told[1].decision.misses  # why not 'regulars': the nearest miss
+    assert miss.rule == "regulars"
+    assert told[0].facts.roles == frozenset({"Regulars"})
 
 
 SURGE_POLICY = """\
@@ -217,3 +226,9 @@ async def test_a_surge_of_joins_is_counted_from_the_store(
     actions = [(await store.decisions_for(GUILD, 20 + i))[0].action for i in range(6)]
     assert Action.REVIEW in actions  # the raid was seen
     assert actions[-1] is Action.REVIEW  # by the last of them, 7 joined within 10 minutes
+
+
+def _listened_bus() -> EventBus:
+    bus = EventBus()
+    bus.subscribe(lambda event: None)
+    return bus

@@ -1,0 +1,160 @@
+"""Events in words: one function for the demo's transcript and the `followback run` log.
+
+A reader of bot.service.events, so it sits beside the app: service events in,
+lines out. The wording is the same wherever the events are read.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.policy import Action, miss_words
+from bot.service.events import (
+    ActionDone,
+    ActionRefused,
+    BotStarted,
+    CatchUpDone,
+    DecisionMade,
+    Event,
+    MemberLeft,
+    MemberPending,
+    RoleChangedByHand,
+    TimerFired,
+    TimerOutcome,
+)
+from bot.service.planning import human_due
+
+log = logging.getLogger("bot.run")
+
+_DONE = {
+    "add_role": "gave the follow-back role to",
+    "remove_role": "took the follow-back role from",
+    "dm": "sent a DM to",
+    "reply": "replied to",
+}
+# Told by the decision line that comes with them: no line of their own.
+_QUIET_TIMERS = frozenset({TimerOutcome.DECIDED_AGAIN, TimerOutcome.ALREADY_DECIDED})
+
+
+def describe(event: Event) -> str | None:
+    """One line for an event, or None when it has nothing to add to the other lines."""
+    match event:
+        case DecisionMade():
+            return decision_line(event)
+        case ActionDone(member=name, kind=kind, text=text):
+            what = _DONE.get(kind, f"did {kind} for")
+            return f"{what} {name}: {text!r}" if text is not None else f"{what} {name}"
+        case ActionRefused(member=name, kind=kind, detail=detail):
+            return f"could not {kind.replace('_', ' ')} {name}: {detail} (recorded)"
+        case TimerFired(member=name, kind=kind, outcome=outcome):
+            if outcome in _QUIET_TIMERS:
+                return None
+            if outcome in (TimerOutcome.LEFT, TimerOutcome.EARLIER_STAY):
+                return f"{kind} for {name} {outcome}"
+            return f"late follow-back for {name}: {outcome}"
+        case MemberPending(member=name):
+            return f"{name} joined; waiting for membership screening"
+        case MemberLeft(member=name):
+            return f"{name} left the server"
+        case RoleChangedByHand(member=name, followed=followed):
+            return f"the owner {'followed' if followed else 'unfollowed'} {name} by hand"
+        case CatchUpDone():
+            return (
+                f"caught up with guild {event.guild_id}: {event.joins} new, {event.leaves} left, "
+                f"{event.screened} passed screening, {event.roles_by_hand} role changes by hand"
+            )
+        case BotStarted():
+            return None  # start_lines(): several lines, for the run log
+    return None
+
+
+def decision_line(event: DecisionMade) -> str:
+    """`name: action by rule 'r', due <owner's time>, DM template; why: ...` on one line."""
+    decision = event.decision
+    line = f"{event.member}: {decision.action.value} by rule {decision.rule!r}"
+    if decision.due is not None:
+        line += f", due {human_due(decision.due, event.timezone)}"
+    if event.observed:
+        line += ", after observing"
+    if event.dm is not None:
+        line += f", DM {event.dm!r}"
+    return f"{line}; why: {why_words(event)}"
+
+
+def why_words(event: DecisionMade) -> str:
+    """Why the rule matched, then why the rule just before it did not (the nearest miss)."""
+    words = matched_words(event)
+    if event.decision.misses:
+        words += f"; {miss_words(event.decision.misses[-1])}"
+    return words
+
+
+def matched_words(event: DecisionMade) -> str:
+    """Why the deciding rule matched.
+
+    Seam: the policy engine is gaining its own match explanation (with the member's
+    actual values); until it lands, this says the condition as written, which is
+    what held for this member.
+    """
+    rule = event.rule
+    if rule is None:
+        if event.decision.action is Action.REVIEW:
+            return "no rule matched, so a person decides"
+        return "matched"
+    if rule.when is None:
+        return "matched the catch-all (no conditions)"
+    return f"matched {_written(rule.when, top=True)}"
+
+
+def _written(when: Any, *, top: bool = False) -> str:
+    """A condition as written, compactly: {account_age: {under: 7d}} -> account_age under 7d."""
+    if isinstance(when, dict):
+        parts = []
+        for key, value in when.items():
+            if key in ("all", "any") and isinstance(value, list | tuple):
+                joined = f" {'and' if key == 'all' else 'or'} ".join(_written(v) for v in value)
+                parts.append(joined if top and len(when) == 1 else f"({joined})")
+            elif key == "not":
+                parts.append(f"not {_written(value)}")
+            elif isinstance(value, dict):
+                parts.extend(
+                    f"{key} {op.replace('_', ' ')} {_written(v)}" for op, v in value.items()
+                )
+            else:
+                parts.append(f"{key}: {_written(value)}")
+        return " and ".join(parts)
+    if isinstance(when, list | tuple):
+        return "[" + ", ".join(_written(v) for v in when) + "]"
+    if isinstance(when, bool):
+        return "true" if when else "false"
+    return str(when)
+
+
+def start_lines(event: BotStarted) -> list[str]:
+    """What `followback run` says first: the policy, the database, the guilds, the intents."""
+    guilds = ", ".join(str(g) for g in event.guild_ids) or "every guild the bot is in"
+    return [
+        f"policy: {event.policy_path} (version {event.policy_version})",
+        f"database: {event.database}",
+        f"guilds watched: {guilds}",
+        f"intents: {', '.join(event.intents)}",
+    ]
+
+
+class RunLog:
+    """The `followback run` log: a subscriber that writes each event as one INFO line."""
+
+    def __init__(self, logger: logging.Logger = log) -> None:
+        self._log = logger
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, BotStarted):
+            for line in start_lines(event):
+                self._log.info("%s", line)
+            return
+        said = describe(event)
+        if said is not None:
+            self._log.info("%s", said)
+        else:
+            self._log.debug("%s", type(event).__name__)
