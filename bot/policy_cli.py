@@ -35,6 +35,7 @@ from bot.policy import (
     policy_json_schema,
     run_examples,
 )
+from bot.policy.lint import policy_warnings
 
 
 class InputError(Exception):
@@ -80,6 +81,8 @@ def check(files: list[str]) -> int:
         failed = [r for r in results if r.failed]
         for result in failed:
             print(f"{path}: {result.describe()}")
+        for warning in policy_warnings(policy):
+            print(warning)  # FILE:LINE:COL: warning: ...; a hint, the exit code stays 0
         for note in notes(policy, results):
             print(f"{path}: note: {note}")
         if failed:

@@ -302,3 +302,21 @@ def test_explain_says_whether_a_message_is_sent(
     assert "reply: sorry (sent as a DM, within the DM limits)" in said["told_1"]
     assert "reply: unsent (not sent: the template has no `dm: true`)" in said["unsent_1"]
     assert "notify: soon (sent as a DM, within the DM limits)" in said["later_1"]
+
+
+def test_check_warns_about_observing_again_and_still_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "again.yaml"
+    path.write_text(
+        "follow_back: {role: M}\n"
+        "rules:\n"
+        "  - {name: look first, when: {account_age: {under: 7d}}, then: {observe: 3d}}\n"
+        "  - {name: engaged, when: {observed: true, messages: {at_least: 3}}, then: follow_back}\n"
+        "  - {name: rest, then: review}\n",
+        encoding="utf-8",
+    )
+    assert main(["policy", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{path}:3:5: warning: rules[0]: observe rule 'look first' can match" in out
+    assert f"{path}: OK (3 rules" in out

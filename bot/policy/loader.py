@@ -271,6 +271,7 @@ class _Loader(OutcomeReader):
                 rnode.line,
                 check,
                 self.describer.why(when, name) if when is not None else None,
+                rnode.col,
             )
             if when is None and catch_all is None:
                 catch_all = rule

@@ -105,6 +105,7 @@ class Rule:
     check: Check | None = field(default=None, compare=False, repr=False)
     # Why it matched, in words with the actual values (see matched.match_words).
     why: Callable[[Any, datetime], str] | None = field(default=None, compare=False, repr=False)
+    column: int = 0
 
 
 @dataclass(frozen=True, slots=True)
