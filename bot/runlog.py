@@ -7,9 +7,8 @@ lines out. The wording is the same wherever the events are read.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from bot.policy import Action, miss_words
+from bot.policy import Action, match_words, miss_words
 from bot.service.events import (
     ActionDone,
     ActionRefused,
@@ -91,44 +90,13 @@ def why_words(event: DecisionMade) -> str:
 
 
 def matched_words(event: DecisionMade) -> str:
-    """Why the deciding rule matched.
-
-    Seam: the policy engine is gaining its own match explanation (with the member's
-    actual values); until it lands, this says the condition as written, which is
-    what held for this member.
-    """
+    """Why the deciding rule matched, with the member's values (the policy's own words)."""
     rule = event.rule
     if rule is None:
         if event.decision.action is Action.REVIEW:
             return "no rule matched, so a person decides"
         return "matched"
-    if rule.when is None:
-        return "matched the catch-all (no conditions)"
-    return f"matched {_written(rule.when, top=True)}"
-
-
-def _written(when: Any, *, top: bool = False) -> str:
-    """A condition as written, compactly: {account_age: {under: 7d}} -> account_age under 7d."""
-    if isinstance(when, dict):
-        parts = []
-        for key, value in when.items():
-            if key in ("all", "any") and isinstance(value, list | tuple):
-                joined = f" {'and' if key == 'all' else 'or'} ".join(_written(v) for v in value)
-                parts.append(joined if top and len(when) == 1 else f"({joined})")
-            elif key == "not":
-                parts.append(f"not {_written(value)}")
-            elif isinstance(value, dict):
-                parts.extend(
-                    f"{key} {op.replace('_', ' ')} {_written(v)}" for op, v in value.items()
-                )
-            else:
-                parts.append(f"{key}: {_written(value)}")
-        return " and ".join(parts)
-    if isinstance(when, list | tuple):
-        return "[" + ", ".join(_written(v) for v in when) + "]"
-    if isinstance(when, bool):
-        return "true" if when else "false"
-    return str(when)
+    return f"matched {match_words(rule, event.facts, event.at)}"
 
 
 def start_lines(event: BotStarted) -> list[str]:

@@ -56,7 +56,7 @@ async def test_the_demo_says_its_policy_and_clock_and_why_each_decision_matched(
         why = lines[i].split("\n", 1)[1] if "\n" in lines[i] else lines[i + 1]
         assert "why: matched" in why or "why: no rule matched" in why, lines[i]
     assert "newbie_nia: observe by rule 'brand-new accounts'" in text
-    assert "matched account_age under 7d" in text
+    assert "why: matched account_age is 2d (under 7d)" in text  # with her actual value
     # the review is not forgotten: the summary lists it as waiting for the owner
     pending = next(line for line in lines if "waiting for the owner's review" in line)
     assert "plain_pam" in pending and "default avatar and a young account" in pending

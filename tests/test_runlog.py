@@ -43,7 +43,7 @@ def test_a_decision_line_names_the_member_rule_due_time_dm_and_why(tmp_path: Pat
     assert line.startswith(
         "later_lee: later by rule 'late', due Sun 01 Mar, 15:00, DM 'late_notice'; why: "
     )
-    assert "matched username_matches: ^later_" in line  # why this rule matched
+    assert "why: matched username 'later_lee' matches '^later_'" in line  # why it matched
     # and why the rule just before it did not
     assert "rule 'follow now' did not match" in line
     assert "\n" not in line  # one log line per decision
@@ -52,7 +52,7 @@ def test_a_decision_line_names_the_member_rule_due_time_dm_and_why(tmp_path: Pat
 def test_the_catch_all_and_no_rule_are_explained_too(tmp_path: Path) -> None:
     line = decision_line(made(tmp_path, "someone", observed=False))
     assert "ignore by rule 'everyone else'" in line
-    assert "matched the catch-all (no conditions)" in line
+    assert "why: matched no conditions" in line  # a catch-all takes everyone it reaches
     assert "rule 'decline silently' did not match" in line
 
 
