@@ -320,3 +320,19 @@ def test_check_warns_about_observing_again_and_still_exits_0(
     out = capsys.readouterr().out
     assert f"{path}:3:5: warning: rules[0]: observe rule 'look first' can match" in out
     assert f"{path}: OK (3 rules" in out
+
+
+def test_explain_unknown_fact_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.policy.specs import MEMBER_KEYS, MENTION_KEYS
+
+    assert main(["policy", "explain", str(DEFAULT), "--member", '{"foo": 1}']) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    known = ", ".join(sorted(MEMBER_KEYS))
+    assert captured.err == f"error: --member: foo: unknown member fact; known facts: {known}\n"
+    mention = '{"text": "hi", "foo": 1}'
+    assert main(["policy", "explain", str(DEFAULT), "--member", mention]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.endswith(f"known facts: {', '.join(sorted(MENTION_KEYS))}\n") and err.count("\n") == 1
+    )

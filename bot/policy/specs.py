@@ -53,6 +53,10 @@ class SpecError(ValueError):
         self.key, self.message = key, message
 
 
+def _known(keys: tuple[str, ...]) -> str:
+    return ", ".join(sorted(keys))
+
+
 def _time(key: str, value: Any) -> datetime:
     if not isinstance(value, str):
         raise SpecError(key, "expected an ISO time such as 2025-01-01T12:00:00Z")
@@ -83,7 +87,10 @@ def member_from_spec(spec: Any, now: datetime) -> MemberFacts:
         raise SpecError("member", "expected a mapping such as {name: ada, account_age: 30d}")
     for key in spec:
         if key not in MEMBER_KEYS:
-            raise SpecError(str(key), f"unknown member fact{did_you_mean(str(key), MEMBER_KEYS)}")
+            hint = did_you_mean(str(key), MEMBER_KEYS)
+            raise SpecError(
+                str(key), f"unknown member fact{hint}; known facts: {_known(MEMBER_KEYS)}"
+            )
     out: dict[str, Any] = {}
     name = spec.get("name", spec.get("username", "someone"))
     if not isinstance(name, str) or not name:
@@ -147,7 +154,10 @@ def mention_from_spec(spec: Any, now: datetime) -> MentionFacts:
         raise SpecError("mention", "expected a mapping such as {text: 'hi', author: {name: ada}}")
     for key in spec:
         if key not in MENTION_KEYS:
-            raise SpecError(str(key), f"unknown mention fact{did_you_mean(str(key), MENTION_KEYS)}")
+            hint = did_you_mean(str(key), MENTION_KEYS)
+            raise SpecError(
+                str(key), f"unknown mention fact{hint}; known facts: {_known(MENTION_KEYS)}"
+            )
     text = spec.get("text", "")
     if not isinstance(text, str):
         raise SpecError("text", "expected text")
