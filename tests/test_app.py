@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import discord
 import pytest
+from pydantic import SecretStr
 
-from bot.app import Running, run_bot, start_bot
+from bot.app import Running, _run_forever, run_bot, start_bot
 from bot.client.bot import MissingIntents
 from bot.client.target import point_discord_at, reset_discord_target
+from bot.policy import load_policy
 from bot.settings import Settings
 from bot.standin import SampleWorld, StandIn
 
@@ -233,3 +237,54 @@ def test_run_with_a_broken_policy_exits_1_naming_the_problem(
     assert run_bot() == 1
     err = capsys.readouterr().err
     assert "policy file has problems" in err and "broken.yaml" in err
+
+
+# --- the run log ----------------------------------------------------------------------------
+
+PLANTED_TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0.GplAnt.ed-token_for-the-log-test-0123456789"
+
+
+async def test_the_run_log_shows_the_start_and_each_decision_and_never_the_token(
+    serve: Callable[..., object], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The stand-in takes only this token, so the bot surely used it.
+    standin, world = await serve(token=PLANTED_TOKEN)  # type: ignore[misc]
+    config = settings(tmp_path, world).model_copy(update={"token": SecretStr(PLANTED_TOKEN)})
+    caplog.set_level(logging.DEBUG)  # everything any logger says, discord.py's included
+    run = asyncio.create_task(_run_forever(config, PLANTED_TOKEN))
+    try:
+        await asyncio.wait_for(_logged(caplog, "caught up with guild"), 15)
+        await standin.join(world.guild_id, username="fb_ann", avatar="c0ffee")
+        await asyncio.wait_for(_logged(caplog, "gave the follow-back role to fb_ann"), 15)
+    finally:
+        run.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(run, 15)
+    run_lines = [r.getMessage() for r in caplog.records if r.name == "bot.run"]
+    assert run_lines[:4] == [
+        f"policy: {POLICY} (version {load_policy(POLICY).version})",
+        f"database: {tmp_path / 'bot.sqlite3'}",
+        f"guilds watched: {world.guild_id}",
+        "intents: guilds, members, guild_messages, message_content",
+    ]
+    decided = [line for line in run_lines if line.startswith("fb_ann: follow_back by rule")]
+    assert len(decided) == 1 and "why: matched username 'fb_ann'" in decided[0]
+    assert all(
+        r.levelno == logging.INFO
+        for r in caplog.records
+        if r.name == "bot.run" and "fb_ann" in r.getMessage()
+    )
+    # The token is never printed, whole or in part, at any level, by any logger.
+    assert any(r.name.startswith("discord") and r.levelno == logging.DEBUG for r in caplog.records)
+    text = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+    for part in PLANTED_TOKEN.split("."):
+        assert part not in text
+    assert PLANTED_TOKEN not in caplog.text
+
+
+async def _logged(caplog: pytest.LogCaptureFixture, words: str) -> None:
+    for _ in range(300):
+        if any(words in r.getMessage() for r in caplog.records):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never logged: {words!r}")
