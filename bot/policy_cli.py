@@ -1,13 +1,17 @@
 """`followback policy check | explain | simulate | schema`: the policy engine offline.
 
 Exit codes: 0 all good, 1 a policy has problems or failing examples, 2 bad input
-(unreadable member JSON, a database without a members table, ...).
+(unreadable member JSON, a database without a members table, ...). Output cut short
+by its reader (`policy simulate ... | head -1`) ends quietly with 0: no traceback,
+as the reader asked for no more.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -44,20 +48,39 @@ class InputError(Exception):
 
 def run_policy_command(args: argparse.Namespace) -> int:
     try:
-        if args.policy_command == "check":
-            return check(args.files)
-        if args.policy_command == "explain":
-            return explain(args.file, args.member, args.now)
-        if args.policy_command == "simulate":
-            return simulate(args.file, args.members, args.history, args.now)
-        if args.policy_command == "schema":
-            print(json.dumps(policy_json_schema(), indent=2))
-            return 0
+        code = _run(args)
+        sys.stdout.flush()  # inside the try: a closed pipe must fail here, not at exit
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0  # the reader (`| head`) has all it wanted: not a failure
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.policy_command == "check":
+        return check(args.files)
+    if args.policy_command == "explain":
+        return explain(args.file, args.member, args.now)
+    if args.policy_command == "simulate":
+        return simulate(args.file, args.members, args.history, args.now)
+    if args.policy_command == "schema":
+        print(json.dumps(policy_json_schema(), indent=2))
+        return 0
     print(f"error: unknown policy command {args.policy_command!r}", file=sys.stderr)
     return 2
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot raise again (Python docs'
+    recipe for SIGPIPE); without a real file descriptor (tests) there is nothing to do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def _load(path: str) -> Policy | None:

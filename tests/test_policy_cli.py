@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import io
 import json
 import sqlite3
 from datetime import UTC, datetime
@@ -336,3 +338,60 @@ def test_explain_unknown_fact_lists_the_known_ones(capsys: pytest.CaptureFixture
     assert (
         err.endswith(f"known facts: {', '.join(sorted(MENTION_KEYS))}\n") and err.count("\n") == 1
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["schema"],
+        ["explain", str(DEFAULT), "--member", '{"name": "ada"}'],
+        ["simulate", str(DEFAULT), "--members", "MEMBERS"],
+        ["check", str(DEFAULT)],
+    ],
+)
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path, command: list[str]) -> None:
+    import subprocess
+    import sys
+
+    members = tmp_path / "m.jsonl"
+    members.write_text('{"name": "ada"}\n' * 2000, encoding="utf-8")
+    argv = [
+        sys.executable,
+        "-m",
+        "bot",
+        "policy",
+        *(str(members) if c == "MEMBERS" else c for c in command),
+    ]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written, as with `| head`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        argparse.Namespace(policy_command="schema"),
+        argparse.Namespace(
+            policy_command="explain", file=str(DEFAULT), member='{"name": "ada"}', now=NOW
+        ),
+        argparse.Namespace(policy_command="check", files=[str(DEFAULT)]),
+    ],
+)
+def test_policy_commands_end_quietly_on_a_closed_pipe_by_themselves(
+    monkeypatch: pytest.MonkeyPatch, args: argparse.Namespace
+) -> None:
+    from bot.policy_cli import run_policy_command
+
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    assert run_policy_command(args) == 0  # no BrokenPipeError escapes, whoever calls it
