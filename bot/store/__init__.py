@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.store._decisions import FOLLOWER_EVENT_KINDS
 from bot.store._members import facts_from_row
 from bot.store.db import StoreError
+from bot.store.kinds import FOLLOWER_EVENT_KINDS, EventKind, OutboxKind, TimerKind
 from bot.store.rows import (
     ActionSpec,
     DecisionInput,
@@ -24,12 +24,15 @@ __all__ = [
     "ActionSpec",
     "DecisionInput",
     "DecisionRow",
+    "EventKind",
     "EventRow",
     "JoinInput",
     "MemberRow",
+    "OutboxKind",
     "OutboxRow",
     "Store",
     "StoreError",
+    "TimerKind",
     "TimerRow",
     "TimerSpec",
     "UserInfo",

@@ -1,118 +1,123 @@
-"""Members: joins, leaves, activity counters, the follow-back state, and MemberFacts."""
+"""The members table: joins, leaves, activity counters, the follow-back state.
+
+Its column lists are generated from ``MemberRow`` (and ``UserInfo``, the part Discord
+refreshes at every join), so a column is named once, in rows.py, and in the migration.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from bisect import bisect_right, insort
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import MISSING, fields
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.policy.facts import MemberFacts
-from bot.store._base import StoreBase
 from bot.store.db import from_db, to_db, to_db_or_none
-from bot.store.rows import MEMBER_COLUMNS, MemberRow, UserInfo, member_row
+from bot.store.rows import (
+    MEMBER_FIELDS,
+    SINCE_JOINING,
+    MemberRow,
+    UserInfo,
+    columns,
+    generated,
+    member_row,
+)
 
-_SELECT_MEMBER = f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?"  # noqa: S608 (constant columns)
-_SELECT_GUILD = f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ?"  # noqa: S608
+# What Discord says about the user (every UserInfo field but the id).
+USER_COLUMNS = tuple(f.name for f in fields(UserInfo) if f.name != "user_id")
+# Activity counters: they count since joining, so a rejoin starts them again.
+ACTIVITY_COUNTERS = tuple(f.name for f in fields(MemberRow) if f.metadata.get(SINCE_JOINING))
 
-_INSERT_MEMBER = """
-INSERT INTO members (
-    guild_id, user_id, username, global_name, nick, bot, spammer, default_avatar,
-    created_at, joined_at, present, pending, times_joined, first_seen_at, updated_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 1, ?, ?)
+_KEY = "WHERE guild_id = ? AND user_id = ?"
+_SET_USER = ", ".join(f"{name} = ?" for name in USER_COLUMNS)
+_SELECT = f"SELECT {columns(MemberRow)} FROM members"  # noqa: S608 (generated from constants)
+_ONE = f"{_SELECT} {_KEY}"
+_GUILD = f"{_SELECT} WHERE guild_id = ?"
+_EVERYONE = f"{_SELECT} ORDER BY guild_id, user_id"
+
+_INSERT = f"""
+INSERT INTO members (guild_id, user_id, {", ".join(USER_COLUMNS)},
+    joined_at, present, pending, times_joined, first_seen_at, updated_at)
+VALUES (?, ?, {", ".join("?" * len(USER_COLUMNS))}, ?, 1, ?, 1, ?, ?)
 ON CONFLICT (guild_id, user_id) DO NOTHING
-"""
-
+"""  # noqa: S608
+_STAY = f"SELECT present, joined_at, pending FROM members {_KEY}"  # noqa: S608
 # Seen before, same stay (a repeated join event): refresh what Discord said, count nothing.
-_REFRESH_MEMBER = """
-UPDATE members SET username = ?, global_name = ?, nick = ?, bot = ?, spammer = ?,
-    default_avatar = ?, created_at = ?, pending = ?, updated_at = ?
-WHERE guild_id = ? AND user_id = ?
-"""
-
+_REFRESH = f"UPDATE members SET {_SET_USER}, pending = ?, updated_at = ? {_KEY}"  # noqa: S608
 # Seen before and left (or a leave was missed): a rejoin. Roles are lost on leaving, and
 # the activity counters mean "since joining", so they start again.
-_REJOIN_MEMBER = """
-UPDATE members SET username = ?, global_name = ?, nick = ?, bot = ?, spammer = ?,
-    default_avatar = ?, created_at = ?, pending = ?, updated_at = ?,
+_REJOIN = f"""
+UPDATE members SET {_SET_USER}, pending = ?, updated_at = ?,
     joined_at = ?, left_at = NULL, present = 1, followed = 0,
     times_joined = times_joined + 1, times_rejoined = times_rejoined + 1,
-    messages = 0, links = 0, invites = 0, attachments = 0, everyone_pings = 0,
-    owner_mentions = 0
-WHERE guild_id = ? AND user_id = ?
-"""
-
-_LEAVE_MEMBER = """
+    {", ".join(f"{name} = 0" for name in ACTIVITY_COUNTERS)}
+{_KEY}
+"""  # noqa: S608
+_LEAVE = f"""
 UPDATE members SET present = 0, pending = 0, left_at = ?, followed = 0,
     churned = churned + ?, updated_at = ?
-WHERE guild_id = ? AND user_id = ?
-"""
-
-_BUMP = """
-UPDATE members SET messages = messages + ?, links = links + ?, invites = invites + ?,
-    attachments = attachments + ?, everyone_pings = everyone_pings + ?,
-    owner_mentions = owner_mentions + ?
-WHERE guild_id = ? AND user_id = ?
-"""
-
-_FOLLOW = """
+{_KEY}
+"""  # noqa: S608
+_BUMP = f"""
+UPDATE members SET {", ".join(f"{name} = {name} + ?" for name in ACTIVITY_COUNTERS)}
+{_KEY}
+"""  # noqa: S608
+_SCREENED = f"UPDATE members SET pending = 0 {_KEY}"  # noqa: S608
+_FOLLOW = f"""
 UPDATE members SET followed = 1,
     followed_at = CASE WHEN followed = 1 AND followed_at IS NOT NULL THEN followed_at ELSE ? END,
     unfollowed_by_owner = CASE WHEN ? THEN 0 ELSE unfollowed_by_owner END,
     updated_at = ?
-WHERE guild_id = ? AND user_id = ?
-"""
-
-_UNFOLLOW = """
+{_KEY}
+"""  # noqa: S608
+_UNFOLLOW = f"""
 UPDATE members SET followed = 0,
     unfollowed_by_owner = CASE WHEN ? THEN 1 ELSE unfollowed_by_owner END,
     updated_at = ?
-WHERE guild_id = ? AND user_id = ?
-"""
+{_KEY}
+"""  # noqa: S608
+_DECIDED = f"""
+UPDATE members SET last_decision_id = ?, declined_before = MAX(declined_before, ?),
+    updated_at = ?
+{_KEY}
+"""  # noqa: S608
+_JOINS_SINCE = (
+    "SELECT joined_at FROM members WHERE guild_id = ? AND joined_at > ? ORDER BY joined_at"
+)
 
-# Keep at most this many cached join times per guild before dropping old ones.
-_JOIN_CACHE_LIMIT = 20_000
-_JOIN_CACHE_KEEP = timedelta(days=1)
-
-
-@dataclass(slots=True)
-class _GuildJoins:
-    """Join times of a guild, sorted; complete for every join strictly after ``floor``."""
-
-    floor: datetime
-    times: list[datetime] = field(default_factory=list)
-
-    def add(self, joined_at: datetime) -> None:
-        if joined_at <= self.floor:
-            return
-        insort(self.times, joined_at)
-        if len(self.times) > _JOIN_CACHE_LIMIT:
-            cutoff = self.times[-1] - _JOIN_CACHE_KEEP
-            del self.times[: bisect_right(self.times, cutoff)]
-            self.floor = max(self.floor, cutoff)
-
-    def between(self, since: datetime, until: datetime | None) -> tuple[datetime, ...]:
-        lo = bisect_right(self.times, since)
-        hi = len(self.times) if until is None else bisect_right(self.times, until)
-        return tuple(self.times[lo:hi])
+# What a join says happened to the member.
+JOINED, REJOINED, SCREENED, REPEAT = "joined", "rejoined", "screened", "repeat"
+NEW_STAY = frozenset({JOINED, REJOINED})
 
 
-def _user_values(user: UserInfo) -> tuple[Any, ...]:
-    return (
-        user.username,
-        user.global_name,
-        user.nick,
-        int(user.bot),
-        int(user.spammer),
-        int(user.default_avatar),
-        to_db_or_none(user.created_at),
-    )
+# The user's columns as stored (sqlite stores a bool as 0 or 1, a time as text).
+_user_values: Callable[[UserInfo], tuple[Any, ...]] = generated(
+    "user_values",
+    "user",
+    "({},)".format(
+        ", ".join(
+            f"to_db_or_none(user.{f.name})" if "datetime" in str(f.type) else f"user.{f.name}"
+            for f in fields(UserInfo)
+            if f.name in USER_COLUMNS
+        )
+    ),
+    {"to_db_or_none": to_db_or_none},
+)
 
 
-def _fetch_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> MemberRow | None:
-    raw = conn.execute(_SELECT_MEMBER, (guild_id, user_id)).fetchone()
+def get_member(conn: sqlite3.Connection, guild_id: int, user_id: int) -> MemberRow | None:
+    raw = conn.execute(_ONE, (guild_id, user_id)).fetchone()
     return None if raw is None else member_row(raw)
+
+
+def guild_members(conn: sqlite3.Connection, guild_id: int) -> list[MemberRow]:
+    return [member_row(raw) for raw in conn.execute(_GUILD, (guild_id,)).fetchall()]
+
+
+def every_member(conn: sqlite3.Connection) -> list[MemberRow]:
+    """Every stored member of every guild (for simulating a policy against history)."""
+    return [member_row(raw) for raw in conn.execute(_EVERYONE).fetchall()]
 
 
 def upsert_join(
@@ -125,69 +130,115 @@ def upsert_join(
 ) -> tuple[MemberRow, str]:
     """Insert, refresh or rejoin a member; says what changed.
 
-    "joined" (first time), "rejoined", "screened" (the same stay seen again with its
-    membership screening now complete: something new to decide on) or "repeat".
+    JOINED (first time), REJOINED, SCREENED (the same stay seen again with its
+    membership screening now complete: something new to decide on) or REPEAT.
     """
     key = (guild_id, user.user_id)
     values = _user_values(user)
     joined, now = to_db(joined_at), to_db(at)
-    inserted = conn.execute(_INSERT_MEMBER, (*key, *values, joined, int(pending), now, now))
+    inserted = conn.execute(_INSERT, (*key, *values, joined, int(pending), now, now))
     if inserted.rowcount == 1:
         # A first join is the common case of a burst: the row is known, no re-read.
-        return _new_member_row(guild_id, user, joined_at, pending, at), "joined"
-    old = conn.execute(
-        "SELECT present, joined_at, pending FROM members WHERE guild_id = ? AND user_id = ?", key
-    ).fetchone()
+        return _new_member_row(guild_id, user.user_id, values, joined, pending, now), JOINED
+    old = conn.execute(_STAY, key).fetchone()
     if old[0] and old[1] == joined:
         # The same stay seen again. If it was pending and is not any more, screening
         # completed in between: say so, or nobody would ever decide for them.
-        conn.execute(_REFRESH_MEMBER, (*values, int(pending), now, *key))
-        change = "screened" if old[2] and not pending else "repeat"
+        conn.execute(_REFRESH, (*values, int(pending), now, *key))
+        change = SCREENED if old[2] and not pending else REPEAT
     else:
-        conn.execute(_REJOIN_MEMBER, (*values, int(pending), now, joined, *key))
-        change = "rejoined"
-    row = _fetch_member(conn, *key)
+        conn.execute(_REJOIN, (*values, int(pending), now, joined, *key))
+        change = REJOINED
+    row = get_member(conn, *key)
     assert row is not None
     return row, change
 
 
+# A new member's row as a SELECT would return it: the table's defaults, then what the
+# insert sets (see _new_member_row).
+_SLOT = {name: i for i, name in enumerate(MEMBER_FIELDS)}
+_USER_SLOTS = tuple(_SLOT[name] for name in USER_COLUMNS)
+_DEFAULT_ROW = tuple(f.default if f.default is not MISSING else None for f in fields(MemberRow))
+
+
 def _new_member_row(
-    guild_id: int, user: UserInfo, joined_at: datetime, pending: bool, at: datetime
+    guild_id: int, user_id: int, values: tuple[Any, ...], joined: str, pending: bool, now: str
 ) -> MemberRow:
-    """What _INSERT_MEMBER just wrote, as the row a SELECT would give back."""
-    created = user.created_at.astimezone(UTC) if user.created_at is not None else None
-    now = at.astimezone(UTC)
-    return MemberRow(
-        guild_id=guild_id,
-        user_id=user.user_id,
-        username=user.username,
-        global_name=user.global_name,
-        nick=user.nick,
-        bot=user.bot,
-        spammer=user.spammer,
-        default_avatar=user.default_avatar,
-        created_at=created,
-        joined_at=joined_at.astimezone(UTC),
-        left_at=None,
-        present=True,
-        pending=pending,
-        times_joined=1,
-        times_rejoined=0,
-        churned=0,
-        messages=0,
-        links=0,
-        invites=0,
-        attachments=0,
-        everyone_pings=0,
-        owner_mentions=0,
-        followed=False,
-        followed_at=None,
-        unfollowed_by_owner=False,
-        declined_before=False,
-        last_decision_id=None,
-        first_seen_at=now,
-        updated_at=now,
-    )
+    """What _INSERT just wrote, decoded as a read decodes it: exactly what a read gives."""
+    raw = list(_DEFAULT_ROW)
+    for slot, value in zip(_USER_SLOTS, values, strict=True):
+        raw[slot] = value
+    raw[_SLOT["guild_id"]], raw[_SLOT["user_id"]] = guild_id, user_id
+    raw[_SLOT["joined_at"]], raw[_SLOT["pending"]] = joined, pending
+    raw[_SLOT["times_joined"]] = 1
+    raw[_SLOT["first_seen_at"]] = raw[_SLOT["updated_at"]] = now
+    return member_row(raw)
+
+
+def record_leave(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, at: datetime, churn_window: timedelta
+) -> MemberRow | None:
+    """Not present any more; a leave soon after a follow-back counts as churn."""
+    row = get_member(conn, guild_id, user_id)
+    if row is None or not row.present:
+        return row  # unknown, or a repeated leave: count nothing twice
+    churn = row.followed and row.followed_at is not None and at - row.followed_at <= churn_window
+    left = to_db(at)
+    conn.execute(_LEAVE, (left, int(churn), left, guild_id, user_id))
+    return get_member(conn, guild_id, user_id)
+
+
+def record_screening_done(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:
+    conn.execute(_SCREENED, (guild_id, user_id))
+
+
+def bump_activity(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, counts: dict[str, int]
+) -> None:
+    """Add to the activity counters named in ``counts`` (no-op for an unknown member)."""
+    values = tuple(counts.get(name, 0) for name in ACTIVITY_COUNTERS)
+    conn.execute(_BUMP, (*values, guild_id, user_id))
+
+
+def set_followed(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, followed: bool, at: str, by_owner: bool
+) -> None:
+    if followed:
+        conn.execute(_FOLLOW, (at, int(by_owner), at, guild_id, user_id))
+    else:
+        conn.execute(_UNFOLLOW, (int(by_owner), at, guild_id, user_id))
+
+
+def mark_decided(
+    conn: sqlite3.Connection,
+    guild_id: int,
+    user_id: int,
+    decision_id: int,
+    declined: bool,
+    now: str,
+) -> None:
+    """The member's latest decision; a decline is remembered for good."""
+    conn.execute(_DECIDED, (decision_id, int(declined), now, guild_id, user_id))
+
+
+def join_times_since(conn: sqlite3.Connection, guild_id: int, since: str) -> list[datetime]:
+    """Join times in the guild after ``since``, oldest first."""
+    return [from_db(raw[0]) for raw in conn.execute(_JOINS_SINCE, (guild_id, since)).fetchall()]
+
+
+# Every column that is also a fact (same name) is carried over to the policy's facts.
+FACT_COLUMNS = tuple(
+    name for name in MEMBER_FIELDS if name in {f.name for f in fields(MemberFacts)}
+)
+
+_facts_from_row = generated(
+    "facts_from_row",
+    "row, observed, roles, recent_joins",
+    "MemberFacts(id=row.user_id, observed=observed, roles=roles, recent_joins=recent_joins, "
+    + ", ".join(f"{name}=row.{name}" for name in FACT_COLUMNS)
+    + ")",
+    {"MemberFacts": MemberFacts},
+)
 
 
 def facts_from_row(
@@ -197,177 +248,7 @@ def facts_from_row(
     roles: frozenset[str] = frozenset(),
     recent_joins: tuple[datetime, ...] = (),
 ) -> MemberFacts:
-    """The policy's view of a stored member (pure: no query)."""
-    return MemberFacts(
-        id=row.user_id,
-        username=row.username,
-        global_name=row.global_name,
-        nick=row.nick,
-        bot=row.bot,
-        spammer=row.spammer,
-        created_at=row.created_at,
-        joined_at=row.joined_at,
-        default_avatar=row.default_avatar,
-        roles=roles,
-        messages=row.messages,
-        links=row.links,
-        invites=row.invites,
-        attachments=row.attachments,
-        everyone_pings=row.everyone_pings,
-        owner_mentions=row.owner_mentions,
-        followed=row.followed,
-        observed=observed,
-        times_rejoined=row.times_rejoined,
-        churned=row.churned,
-        declined_before=row.declined_before,
-        recent_joins=recent_joins,
-    )
-
-
-NEW_STAY = frozenset({"joined", "rejoined"})
-
-
-class MembersMixin(StoreBase):
-    # Recent join times per guild, so surge facts do not re-read thousands of rows per
-    # decision. The database stays the truth: the cache is filled from it on first use.
-    _join_cache: dict[int, _GuildJoins]
-
-    async def record_join(
-        self, guild_id: int, user: UserInfo, joined_at: datetime, pending: bool, at: datetime
-    ) -> MemberRow:
-        """Upsert a member who joined; count joins and rejoins; present again."""
-        row, change = await self._db.transaction(
-            lambda conn: upsert_join(conn, guild_id, user, joined_at, pending, at)
-        )
-        if change in NEW_STAY:
-            cache = self._join_cache.get(guild_id)
-            if cache is not None:
-                cache.add(joined_at)
-        return row
-
-    async def record_leave(
-        self, guild_id: int, user_id: int, at: datetime, churn_window: timedelta
-    ) -> MemberRow | None:
-        """Not present any more; a leave soon after a follow-back counts as churn."""
-        left = to_db(at)
-
-        def work(conn: sqlite3.Connection) -> MemberRow | None:
-            row = _fetch_member(conn, guild_id, user_id)
-            if row is None or not row.present:
-                return row  # unknown, or a repeated leave: count nothing twice
-            churn = (
-                row.followed
-                and row.followed_at is not None
-                and at - row.followed_at <= churn_window
-            )
-            conn.execute(_LEAVE_MEMBER, (left, int(churn), left, guild_id, user_id))
-            return _fetch_member(conn, guild_id, user_id)
-
-        return await self._db.transaction(work)
-
-    async def record_screening_done(self, guild_id: int, user_id: int) -> None:
-        await self._db.run(
-            lambda conn: conn.execute(
-                "UPDATE members SET pending = 0 WHERE guild_id = ? AND user_id = ?",
-                (guild_id, user_id),
-            )
-        )
-
-    async def get_member(self, guild_id: int, user_id: int) -> MemberRow | None:
-        return await self._db.run(lambda conn: _fetch_member(conn, guild_id, user_id))
-
-    async def known_members(self, guild_id: int) -> dict[int, MemberRow]:
-        """Every member of the guild ever stored (present or not), by user id."""
-
-        def work(conn: sqlite3.Connection) -> dict[int, MemberRow]:
-            rows = conn.execute(_SELECT_GUILD, (guild_id,)).fetchall()
-            return {raw[1]: member_row(raw) for raw in rows}
-
-        return await self._db.run(work)
-
-    async def last_join_at(self, guild_id: int) -> datetime | None:
-        raw = await self._db.run(
-            lambda conn: conn.execute(
-                "SELECT MAX(joined_at) FROM members WHERE guild_id = ?", (guild_id,)
-            ).fetchone()
-        )
-        return None if raw[0] is None else from_db(raw[0])
-
-    async def recent_join_times(
-        self, guild_id: int, since: datetime, until: datetime | None = None
-    ) -> tuple[datetime, ...]:
-        """Join times in the guild after ``since`` (and up to ``until``), oldest first."""
-        cache = self._join_cache.get(guild_id)
-        if cache is None or since < cache.floor:
-            floor = to_db(since)
-            rows = await self._db.run(
-                lambda conn: conn.execute(
-                    "SELECT joined_at FROM members WHERE guild_id = ? AND joined_at > ? "
-                    "ORDER BY joined_at",
-                    (guild_id, floor),
-                ).fetchall()
-            )
-            # aiosqlite answers in queue order, so a join written before this query is in
-            # its rows, and one written after is added to the new cache when it returns.
-            cache = _GuildJoins(since, [from_db(raw[0]) for raw in rows])
-            self._join_cache[guild_id] = cache
-        return cache.between(since, until)
-
-    async def bump_activity(
-        self,
-        guild_id: int,
-        user_id: int,
-        *,
-        messages: int = 0,
-        links: int = 0,
-        invites: int = 0,
-        attachments: int = 0,
-        everyone_pings: int = 0,
-        owner_mentions: int = 0,
-    ) -> None:
-        """Add to a member's activity counters (no-op for members the store never saw)."""
-        values = (messages, links, invites, attachments, everyone_pings, owner_mentions)
-        await self._db.run(lambda conn: conn.execute(_BUMP, (*values, guild_id, user_id)))
-
-    async def member_facts(
-        self,
-        guild_id: int,
-        user_id: int,
-        *,
-        now: datetime,
-        observed: bool,
-        roles: frozenset[str] = frozenset(),
-        surge_window: timedelta = timedelta(minutes=10),
-    ) -> MemberFacts | None:
-        """The policy's view of a stored member, with the guild's joins in the window."""
-        row = await self.get_member(guild_id, user_id)
-        if row is None:
-            return None
-        recent = await self.recent_join_times(guild_id, now - surge_window, now)
-        return facts_from_row(row, observed=observed, roles=roles, recent_joins=recent)
-
-    async def set_followed(
-        self, guild_id: int, user_id: int, followed: bool, at: datetime, *, by_owner: bool = False
-    ) -> None:
-        """Record a follow-back (role given) or an unfollow (role taken away).
-
-        ``by_owner`` means the owner did it by hand: an unfollow by hand is remembered
-        (``unfollowed_by_owner``) so the bot never gives the role back on its own; a
-        follow by hand clears that memory.
-        """
-        moment = to_db(at)
-        if followed:
-            params: tuple[Any, ...] = (moment, int(by_owner), moment, guild_id, user_id)
-            sql = _FOLLOW
-        else:
-            params = (int(by_owner), moment, guild_id, user_id)
-            sql = _UNFOLLOW
-        await self._db.run(lambda conn: conn.execute(sql, params))
-
-    async def followed_members(self, guild_id: int) -> set[int]:
-        rows = await self._db.run(
-            lambda conn: conn.execute(
-                "SELECT user_id FROM members WHERE guild_id = ? AND followed = 1", (guild_id,)
-            ).fetchall()
-        )
-        return {raw[0] for raw in rows}
+    """The policy's view of a stored member (pure: no query): every column that is a fact
+    too, ``id`` from the user id, and what the caller knows at decision time."""
+    facts: MemberFacts = _facts_from_row(row, observed, roles, recent_joins)
+    return facts

@@ -1,27 +1,27 @@
-"""Timers (late follow-backs, observe windows) and the reply-variant rotation."""
+"""The timers table: late follow-backs and observe windows, each acting at most once."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime
 
-from bot.store._base import StoreBase
-from bot.store._decisions import insert_actions
-from bot.store.db import from_db, to_db
-from bot.store.rows import TIMER_COLUMNS, ActionSpec, TimerRow, timer_row
+from bot.store.db import from_db_or_none
+from bot.store.rows import TimerRow, TimerSpec, columns, timer_row
 
-_SELECT = f"SELECT {TIMER_COLUMNS} FROM timers"  # noqa: S608 (constant columns)
+_SELECT = f"SELECT {columns(TimerRow)} FROM timers"  # noqa: S608 (constant columns)
 _SCHEDULED = f"{_SELECT} WHERE status = 'scheduled' ORDER BY due, id"
 _DUE = f"{_SELECT} WHERE status = 'scheduled' AND due <= ? ORDER BY due, id LIMIT ?"
 _NEXT_DUE = "SELECT MIN(due) FROM timers WHERE status = 'scheduled'"
-_FOR_MEMBER = f"{_SELECT} WHERE guild_id = ? AND user_id = ? ORDER BY id"
-_ONE = f"{_SELECT} WHERE id = ?"
 
+_INSERT = """
+INSERT INTO timers (guild_id, user_id, kind, due, decision_id, status, created_at)
+VALUES (?, ?, ?, ?, ?, 'scheduled', ?)
+"""
 _CLAIM = "UPDATE timers SET status = 'fired' WHERE id = ? AND status = 'scheduled'"
 _FIRE = """
 UPDATE timers SET status = 'fired', finished_at = ?, outcome = ?
 WHERE id = ? AND status = 'scheduled'
+RETURNING guild_id, user_id, decision_id
 """
 _FINISH = """
 UPDATE timers SET status = 'fired', finished_at = ?, outcome = ?
@@ -35,91 +35,69 @@ _CANCEL_MEMBER = """
 UPDATE timers SET status = 'cancelled', finished_at = ?, outcome = ?
 WHERE guild_id = ? AND user_id = ? AND status = 'scheduled'
 """
-_NEXT_VARIANT = """
-INSERT INTO reply_rotation (template, next_index) VALUES (?, 1)
-ON CONFLICT (template) DO UPDATE SET next_index = next_index + 1
-RETURNING next_index - 1
-"""
 
 
-class TimersMixin(StoreBase):
-    async def scheduled_timers(self) -> list[TimerRow]:
-        """Timers still waiting, earliest first (rebuilt into scheduler jobs at start)."""
-        rows = await self._db.run(lambda conn: conn.execute(_SCHEDULED).fetchall())
-        return [timer_row(raw) for raw in rows]
+def insert_timer(
+    conn: sqlite3.Connection,
+    guild_id: int,
+    user_id: int,
+    timer: TimerSpec,
+    decision_id: int | None,
+    now: str,
+    due: str,
+) -> None:
+    """Schedule a timer (``due`` and ``now`` as stored text). An unknown kind fails the
+    caller's transaction (the table's CHECK)."""
+    conn.execute(_INSERT, (guild_id, user_id, timer.kind, due, decision_id, now))
 
-    async def next_timer_due(self) -> datetime | None:
-        """The earliest due time of a scheduled timer (one scheduler job waits for it)."""
-        raw = await self._db.run(lambda conn: conn.execute(_NEXT_DUE).fetchone())
-        return None if raw[0] is None else from_db(raw[0])
 
-    async def due_timers(self, now: datetime, limit: int = 500) -> list[TimerRow]:
-        """Scheduled timers due by ``now``, earliest first."""
-        params = (to_db(now), limit)
-        rows = await self._db.run(lambda conn: conn.execute(_DUE, params).fetchall())
-        return [timer_row(raw) for raw in rows]
+def scheduled_timers(conn: sqlite3.Connection) -> list[TimerRow]:
+    return [timer_row(raw) for raw in conn.execute(_SCHEDULED).fetchall()]
 
-    async def get_timer(self, timer_id: int) -> TimerRow | None:
-        raw = await self._db.run(lambda conn: conn.execute(_ONE, (timer_id,)).fetchone())
-        return None if raw is None else timer_row(raw)
 
-    async def timers_for(self, guild_id: int, user_id: int) -> list[TimerRow]:
-        rows = await self._db.run(
-            lambda conn: conn.execute(_FOR_MEMBER, (guild_id, user_id)).fetchall()
-        )
-        return [timer_row(raw) for raw in rows]
+def due_timers(conn: sqlite3.Connection, now: str, limit: int) -> list[TimerRow]:
+    return [timer_row(raw) for raw in conn.execute(_DUE, (now, limit)).fetchall()]
 
-    async def claim_timer(self, timer_id: int, at: datetime) -> bool:
-        """scheduled -> fired, committed; False if it already fired or was cancelled.
-        (``at`` is recorded by finish_timer, which sets finished_at and the outcome.)"""
-        to_db(at)  # refuse naive datetimes here too
-        return await self._db.run(lambda conn: conn.execute(_CLAIM, (timer_id,)).rowcount == 1)
 
-    async def finish_timer(self, timer_id: int, at: datetime, outcome: str) -> bool:
-        """Record what a fired timer did (claims it too, if it was still scheduled)."""
-        params = (to_db(at), outcome, timer_id)
-        return await self._db.run(lambda conn: conn.execute(_FINISH, params).rowcount == 1)
+def next_timer_due(conn: sqlite3.Connection) -> datetime | None:
+    return from_db_or_none(conn.execute(_NEXT_DUE).fetchone()[0])
 
-    async def fire_timer(
-        self,
-        timer_id: int,
-        at: datetime,
-        outcome: str,
-        *,
-        actions: Sequence[ActionSpec] = (),
-    ) -> bool:
-        """Claim, finish and queue the timer's actions in one transaction.
 
-        False (and nothing queued) if the timer already fired or was cancelled: each
-        timer acts at most once. Actions are linked to the timer's decision.
-        """
-        params = (to_db(at), outcome, timer_id)
+def claim_timer(conn: sqlite3.Connection, timer_id: int) -> bool:
+    return conn.execute(_CLAIM, (timer_id,)).rowcount == 1
 
-        def work(conn: sqlite3.Connection) -> bool:
-            if conn.execute(_FIRE, params).rowcount != 1:
-                return False
-            if actions:
-                guild_id, user_id, decision_id = conn.execute(
-                    "SELECT guild_id, user_id, decision_id FROM timers WHERE id = ?", (timer_id,)
-                ).fetchone()
-                insert_actions(conn, guild_id, user_id, actions, at, decision_id)
-            return True
 
-        return await self._db.transaction(work)
+def fire_timer(
+    conn: sqlite3.Connection, timer_id: int, at: str, outcome: str
+) -> tuple[int, int, int | None] | None:
+    """scheduled -> fired with its outcome: (guild, user, decision), or None if it had
+    already fired or been cancelled."""
+    rows = conn.execute(_FIRE, (at, outcome, timer_id)).fetchall()
+    return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
-    async def cancel_timer(self, timer_id: int, at: datetime, outcome: str) -> bool:
-        """scheduled -> cancelled; False if it had already fired or been cancelled."""
-        params = (to_db(at), outcome, timer_id)
-        return await self._db.run(lambda conn: conn.execute(_CANCEL_ONE, params).rowcount == 1)
 
-    async def cancel_timers(self, guild_id: int, user_id: int, at: datetime, outcome: str) -> int:
-        """Cancel every scheduled timer of a member; returns how many."""
-        params = (to_db(at), outcome, guild_id, user_id)
-        return await self._db.run(lambda conn: conn.execute(_CANCEL_MEMBER, params).rowcount)
+def finish_timer(conn: sqlite3.Connection, timer_id: int, at: str, outcome: str) -> bool:
+    return conn.execute(_FINISH, (at, outcome, timer_id)).rowcount == 1
 
-    # --- reply rotation ----------------------------------------------------------------
 
-    async def next_variant(self, template: str) -> int:
-        """0, 1, 2, ... per template, persisted (the caller takes it modulo the variants)."""
-        raw = await self._db.run(lambda conn: conn.execute(_NEXT_VARIANT, (template,)).fetchone())
-        return int(raw[0])
+def cancel_timer(conn: sqlite3.Connection, timer_id: int, at: str, outcome: str) -> bool:
+    return conn.execute(_CANCEL_ONE, (at, outcome, timer_id)).rowcount == 1
+
+
+def cancel_member_timers(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, at: str, outcome: str
+) -> int:
+    return conn.execute(_CANCEL_MEMBER, (at, outcome, guild_id, user_id)).rowcount
+
+
+_ONE = f"{_SELECT} WHERE id = ?"
+_FOR_MEMBER = f"{_SELECT} WHERE guild_id = ? AND user_id = ? ORDER BY id"
+
+
+def get_timer(conn: sqlite3.Connection, timer_id: int) -> TimerRow | None:
+    raw = conn.execute(_ONE, (timer_id,)).fetchone()
+    return None if raw is None else timer_row(raw)
+
+
+def timers_for(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[TimerRow]:
+    return [timer_row(raw) for raw in conn.execute(_FOR_MEMBER, (guild_id, user_id)).fetchall()]

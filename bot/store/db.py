@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -67,6 +67,13 @@ def dump_json(value: Any) -> str:
 
 def load_json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def placeholders(values: Collection[object]) -> str:
+    """``?, ?, ?`` for an IN list: only question marks are ever put into SQL text."""
+    if not values:
+        raise ValueError("an IN list needs at least one value")
+    return ", ".join("?" * len(values))
 
 
 # --- migrations ------------------------------------------------------------------------

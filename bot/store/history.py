@@ -10,11 +10,8 @@ import sqlite3
 from pathlib import Path
 
 from bot.policy.facts import MemberFacts
-from bot.store._members import facts_from_row
+from bot.store._members import every_member, facts_from_row
 from bot.store.db import StoreError
-from bot.store.rows import MEMBER_COLUMNS, member_row
-
-_ALL_MEMBERS = f"SELECT {MEMBER_COLUMNS} FROM members ORDER BY guild_id, user_id"  # noqa: S608
 
 
 def read_history(path: str | Path) -> list[MemberFacts]:
@@ -27,9 +24,9 @@ def read_history(path: str | Path) -> list[MemberFacts]:
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open {target}: {exc}") from exc
     try:
-        rows = db.execute(_ALL_MEMBERS).fetchall()
+        rows = every_member(db)
     except sqlite3.Error as exc:
         raise StoreError(f"{target} is not a Followback database ({exc})") from exc
     finally:
         db.close()
-    return [facts_from_row(member_row(raw), observed=False) for raw in rows]
+    return [facts_from_row(row, observed=False) for row in rows]

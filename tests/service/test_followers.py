@@ -38,6 +38,7 @@ from tests.service.helpers import (
     user,
     write_policy,
 )
+from tests.store.helpers import record_join
 
 
 async def settle(service: FollowerService) -> None:
@@ -139,9 +140,9 @@ async def test_resume_decides_events_stored_before_a_crash(
 ) -> None:
     # what a crash leaves: events and members stored, never decided
     fb = await store.record_event(GUILD, 10, "join", {}, T0)
-    await store.record_join(GUILD, user(10, "fb_cat"), T0, False, T0)
+    await record_join(store, GUILD, user(10, "fb_cat"), T0, False, T0)
     pending = await store.record_event(GUILD, 11, "join", {}, T0)
-    await store.record_join(GUILD, user(11, "fb_pen"), T0, True, T0)
+    await record_join(store, GUILD, user(11, "fb_pen"), T0, True, T0)
     assert await store.events_without_decision() == 2
 
     assert await service.resume_unprocessed() == 1
@@ -470,7 +471,7 @@ async def test_nobody_listening_builds_no_events_and_a_broken_reader_breaks_noth
         churn_window=timedelta(days=7),
         events=events,
     )
-    await store.record_join(GUILD, user(10, "fb_ann"), T0, False, T0)
+    await record_join(store, GUILD, user(10, "fb_ann"), T0, False, T0)
     member = await store.get_member(GUILD, 10)
     assert member is not None
     plan = await service._planner.plan_many([(0, member)], observed=False, now=T0)

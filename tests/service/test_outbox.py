@@ -15,6 +15,7 @@ from bot.service.events import ActionDone, ActionRefused, Event, EventBus
 from bot.service.outbox import NONCE_WINDOW, DmLimits, Outbox, day_start, nonce_for
 from bot.store import ActionSpec, OutboxRow, Store, UserInfo
 from tests.service.helpers import GUILD, ROLE, T0, RecordingGateway, eventually, user
+from tests.store.helpers import record_join
 
 BERLIN = "Europe/Berlin"
 RELAXED = DmLimits(per_day=100, spacing=timedelta(0), cooldown=timedelta(0), timezone=BERLIN)
@@ -49,7 +50,7 @@ def clock() -> ScaledClock:
 
 
 async def joined(store: Store, user_id: int, name: str = "member") -> None:
-    await store.record_join(GUILD, user(user_id, name), T0, False, T0)
+    await record_join(store, GUILD, user(user_id, name), T0, False, T0)
 
 
 async def queue(store: Store, user_id: int, kind: str, **payload: Any) -> int:
@@ -284,8 +285,8 @@ async def test_the_daily_dm_cap_defers_to_the_next_local_midnight(
 ) -> None:
     clock = ScaledClock(start, speed=1.0)
     limits = DmLimits(per_day=1, spacing=timedelta(0), cooldown=timedelta(0), timezone=BERLIN)
-    await store.record_join(GUILD, user(10, "a"), start, False, start)
-    await store.record_join(GUILD, user(11, "b"), start, False, start)
+    await record_join(store, GUILD, user(10, "a"), start, False, start)
+    await record_join(store, GUILD, user(11, "b"), start, False, start)
     (first, second) = await store.enqueue_actions(
         GUILD, 10, [ActionSpec("dm", {"text": "one"})], start
     ) + await store.enqueue_actions(GUILD, 11, [ActionSpec("dm", {"text": "two"})], start)
@@ -462,7 +463,7 @@ async def test_the_dm_cap_counts_the_owners_day_not_the_utc_day(
     limits = DmLimits(per_day=1, spacing=timedelta(0), cooldown=timedelta(0), timezone=BERLIN)
     # yesterday's (local) DM, sent at 23:10 Berlin time: same UTC date, earlier local day
     await store.record_dm_sent(99, None, datetime(2026, 2, 28, 22, 10, tzinfo=UTC))
-    await store.record_join(GUILD, user(10, "a"), start, False, start)
+    await record_join(store, GUILD, user(10, "a"), start, False, start)
     outbox_id = (await store.enqueue_actions(GUILD, 10, [ActionSpec("dm", {"text": "x"})], start))[
         0
     ]
@@ -492,7 +493,7 @@ async def test_nonce_age_is_judged_in_real_time_not_virtual_time(
 async def test_actions_done_are_told_with_the_member_and_the_text_sent(
     store: Store, gateway: RecordingGateway, clock: ScaledClock
 ) -> None:
-    await store.record_join(GUILD, UserInfo(10, "ann", global_name="Ann"), T0, False, T0)
+    await record_join(store, GUILD, UserInfo(10, "ann", global_name="Ann"), T0, False, T0)
     await queue(store, 10, "add_role")
     await queue(store, 10, "dm", text="hi ann")
     told: list[Event] = []

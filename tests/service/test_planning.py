@@ -13,6 +13,7 @@ from bot.service.planning import Planner, human_due
 from bot.service.policy_holder import PolicyHolder
 from bot.store import Store
 from tests.service.helpers import BOT, GUILD, ROLE, T0, FakeDirectory, user
+from tests.store.helpers import record_join
 
 
 async def join(service: FollowerService, user_id: int, name: str, **kw: object) -> None:
@@ -106,7 +107,7 @@ async def test_a_late_follow_back_respects_the_owner_and_the_current_state(
     store: Store, policies: PolicyHolder
 ) -> None:
     planner = Planner(store, policies, FakeDirectory(), BOT)
-    await store.record_join(GUILD, user(10, "later_lee"), T0, False, T0)
+    await record_join(store, GUILD, user(10, "later_lee"), T0, False, T0)
     member = await store.get_member(GUILD, 10)
     assert member is not None
     actions, outcome = planner.late_follow_back(member)
@@ -153,8 +154,8 @@ rules:
     path = tmp_path / "roles.yaml"
     path.write_text(text)
     planner = Planner(store, PolicyHolder(path, load_policy_text(text)), directory, BOT)
-    await store.record_join(GUILD, user(10, "reg"), T0, False, T0)
-    await store.record_join(GUILD, user(11, "new"), T0, False, T0)
+    await record_join(store, GUILD, user(10, "reg"), T0, False, T0)
+    await record_join(store, GUILD, user(11, "new"), T0, False, T0)
     directory.member_role_names[(GUILD, 10)] = frozenset({"Regulars"})
     rows = [(0, await store.get_member(GUILD, uid)) for uid in (10, 11)]
     plan = await planner.plan_many(rows, observed=False, now=T0)  # type: ignore[arg-type]
@@ -207,8 +208,8 @@ async def test_a_surge_of_joins_is_counted_from_the_store(
     try:
         # three joined a day ago: outside the window, they count for nothing
         for uid in (1, 2, 3):
-            await store.record_join(
-                GUILD, user(uid, f"old{uid}"), T0 - timedelta(days=1), False, T0
+            await record_join(
+                store, GUILD, user(uid, f"old{uid}"), T0 - timedelta(days=1), False, T0
             )
         await asyncio.wait_for(
             service.member_joined(GUILD, user(10, "first"), T0 - timedelta(seconds=30)), 5

@@ -15,14 +15,16 @@ from bot.service.policy_holder import PolicyHolder
 from bot.service.timers import JOB_ID, TimerScheduler
 from bot.store import Store, TimerRow, TimerSpec
 from tests.service.helpers import BOT, GUILD, OWNER, T0, FakeDirectory, eventually, user
+from tests.store.helpers import record_decision, record_join
 
 FAST = 36_000.0  # a virtual hour every 0.1 s
 
 
 async def later_timer(store: Store, user_id: int, due: datetime) -> int:
     """A member decided `later`, with its timer, as the pipeline would store it."""
-    await store.record_join(GUILD, user(user_id, f"later_{user_id}"), T0, False, T0)
-    await store.record_decision(
+    await record_join(store, GUILD, user(user_id, f"later_{user_id}"), T0, False, T0)
+    await record_decision(
+        store,
         GUILD,
         user_id,
         None,

@@ -2,8 +2,8 @@
 
     /tmp/venv/bin/python -m tests.store.bench_store [joins]
 
-Per join: record_event, record_join, member_facts (with a 10-minute surge window, every
-join inside it), get_member, record_decision with one add_role action. Not collected
+Per join: record_joins (the event and the member), member_facts (with a 10-minute surge
+window, every join inside it), get_member, record_decisions with one add_role action. Not collected
 by pytest (the file name does not start with test_).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.policy.decision import Action, Decision, Miss
 from bot.store import ActionSpec, Store
-from tests.store.helpers import GUILD, T0, user
+from tests.store.helpers import GUILD, T0, join_event, member_facts, record_decision, user
 
 DECISION = Decision(
     rule="everyone",
@@ -30,13 +30,12 @@ DECISION = Decision(
 
 async def one_join(store: Store, user_id: int, spacing: timedelta) -> None:
     now = T0 + user_id * spacing
-    event_id = await store.record_event(GUILD, user_id, "join", {"pending": False}, now)
-    await store.record_join(GUILD, user(user_id), now, False, now)
-    facts = await store.member_facts(GUILD, user_id, now=now, observed=False)
+    event_id = await join_event(store, GUILD, user(user_id), now)
+    facts = await member_facts(store, GUILD, user_id, now=now, observed=False)
     assert facts is not None
     member = await store.get_member(GUILD, user_id)
     assert member is not None
-    await store.record_decision(
+    await record_decision(store,
         GUILD, user_id, event_id, DECISION, observed=False, at=now,
         actions=[ActionSpec("add_role", {"role_id": 42, "reason": "follow back"})],
     )  # fmt: skip

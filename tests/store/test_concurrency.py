@@ -9,20 +9,28 @@ from pathlib import Path
 import pytest
 
 from bot.policy.decision import Action
-from bot.store import ActionSpec, Store, TimerSpec, _members
-from tests.store.helpers import GUILD, T0, decision, user
+from bot.store import ActionSpec, Store, TimerSpec, join_cache
+from tests.store.helpers import (
+    GUILD,
+    T0,
+    decision,
+    join_event,
+    member_facts,
+    record_decision,
+    record_join,
+    user,
+)
 
 S = timedelta(seconds=1)
 
 
 async def pipeline(store: Store, user_id: int) -> int:
     now = T0 + user_id * S
-    event_id = await store.record_event(GUILD, user_id, "join", {}, now)
-    await store.record_join(GUILD, user(user_id), now, False, now)
-    facts = await store.member_facts(GUILD, user_id, now=now, observed=False)
+    event_id = await join_event(store, GUILD, user(user_id), now)
+    facts = await member_facts(store, GUILD, user_id, now=now, observed=False)
     assert facts is not None
     action = Action.OBSERVE if user_id % 2 else Action.FOLLOW_BACK
-    return await store.record_decision(
+    return await record_decision(store,
         GUILD, user_id, event_id, decision(action, due=now + S), observed=False, at=now,
         actions=[ActionSpec("add_role", {"role_id": 1})],
         timer=TimerSpec("observe", now + S) if user_id % 2 else None,
@@ -57,13 +65,13 @@ async def test_concurrent_claims_across_rows(store: Store) -> None:
 async def test_join_cache_prunes_and_falls_back_to_the_database(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_members, "_JOIN_CACHE_LIMIT", 5)
-    monkeypatch.setattr(_members, "_JOIN_CACHE_KEEP", timedelta(hours=1))
+    monkeypatch.setattr(join_cache, "JOIN_CACHE_LIMIT", 5)
+    monkeypatch.setattr(join_cache, "JOIN_CACHE_KEEP", timedelta(hours=1))
     await store.recent_join_times(GUILD, T0 - S)  # fill the cache early
     hour = timedelta(hours=1)
     for user_id in range(10):  # one join per hour: pruning keeps the last hour
         at = T0 + user_id * hour
-        await store.record_join(GUILD, user(user_id), at, False, at)
+        await record_join(store, GUILD, user(user_id), at, False, at)
     # Recent: served from the cache. Old: read again from the database. Both complete.
     assert await store.recent_join_times(GUILD, T0 + 7 * hour) == (T0 + 8 * hour, T0 + 9 * hour)
     everything = await store.recent_join_times(GUILD, T0 - S)
@@ -72,7 +80,7 @@ async def test_join_cache_prunes_and_falls_back_to_the_database(
 
 async def test_store_as_context_manager_and_double_close(db_path: Path) -> None:
     async with await Store.open(db_path) as store:
-        await store.record_join(GUILD, user(1), T0, False, T0)
+        await record_join(store, GUILD, user(1), T0, False, T0)
     await store.close()  # harmless
     async with await Store.open(db_path) as again:
         assert await again.get_member(GUILD, 1) is not None

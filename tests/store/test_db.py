@@ -14,7 +14,7 @@ from bot.policy.decision import Action
 from bot.store import Store, StoreError
 from bot.store import db as db_module
 from bot.store.db import from_db, migrations, to_db
-from tests.store.helpers import GUILD, T0, decision, user
+from tests.store.helpers import GUILD, T0, decision, record_decision, record_join, user
 
 LATEST = migrations()[-1][0]
 
@@ -44,7 +44,7 @@ async def test_fresh_database_is_migrated_to_latest_in_wal_mode(db_path: Path) -
 
 async def test_reopening_keeps_data_and_does_not_reapply(db_path: Path) -> None:
     store = await Store.open(db_path)
-    await store.record_join(GUILD, user(7), T0, False, T0)
+    await record_join(store, GUILD, user(7), T0, False, T0)
     await store.close()
     # A second run of 0001 would fail on CREATE TABLE; data must survive.
     store = await Store.open(db_path)
@@ -68,7 +68,7 @@ async def test_database_from_newer_code_is_refused(db_path: Path) -> None:
 async def test_foreign_keys_are_enforced(store: Store) -> None:
     # A decision pointing at an event that does not exist is refused.
     with pytest.raises(sqlite3.IntegrityError):
-        await store.record_decision(GUILD, 1, 999, decision(Action.IGNORE), observed=False, at=T0)
+        await record_decision(store, GUILD, 1, 999, decision(Action.IGNORE), observed=False, at=T0)
     assert await store.count_decisions() == 0
 
 
@@ -89,7 +89,7 @@ async def test_naive_datetimes_are_refused(store: Store) -> None:
 async def test_times_come_back_as_aware_utc(store: Store) -> None:
     paris = timezone(timedelta(hours=1))
     joined = datetime(2026, 3, 1, 13, 30, tzinfo=paris)
-    member = await store.record_join(GUILD, user(1), joined, False, T0)
+    member = await record_join(store, GUILD, user(1), joined, False, T0)
     assert member.joined_at == joined
     assert member.joined_at is not None and member.joined_at.tzinfo == UTC
     assert member.joined_at.hour == 12

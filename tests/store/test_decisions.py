@@ -9,15 +9,23 @@ import pytest
 
 from bot.policy.decision import Action, Decision, Miss
 from bot.store import ActionSpec, Store, TimerSpec
-from tests.store.helpers import GUILD, OTHER_GUILD, T0, decision, user
+from tests.store.helpers import (
+    GUILD,
+    OTHER_GUILD,
+    T0,
+    decision,
+    join_event,
+    pending_reviews,
+    record_decision,
+    record_join,
+    user,
+)
 
 H = timedelta(hours=1)
 
 
 async def joined(store: Store, user_id: int = 1) -> int:
-    event_id = await store.record_event(GUILD, user_id, "join", {"pending": False}, T0)
-    await store.record_join(GUILD, user(user_id), T0, False, T0)
-    return event_id
+    return await join_event(store, GUILD, user(user_id), T0)
 
 
 async def test_events_are_stored_unprocessed_then_processed(store: Store) -> None:
@@ -48,7 +56,8 @@ async def test_record_decision_stores_everything_at_once(store: Store) -> None:
         notify="late",
         policy_version="abc123",
     )
-    decision_id = await store.record_decision(
+    decision_id = await record_decision(
+        store,
         GUILD,
         1,
         event_id,
@@ -89,7 +98,7 @@ async def test_record_decision_stores_everything_at_once(store: Store) -> None:
 
 async def test_actions_default_to_now(store: Store) -> None:
     event_id = await joined(store)
-    await store.record_decision(
+    await record_decision(store,
         GUILD, 1, event_id, decision(), observed=False, at=T0,
         actions=[ActionSpec("add_role", {"role_id": 5})],
     )  # fmt: skip
@@ -99,11 +108,13 @@ async def test_actions_default_to_now(store: Store) -> None:
 
 async def test_decline_marks_declined_before(store: Store) -> None:
     event_id = await joined(store)
-    await store.record_decision(
-        GUILD, 1, event_id, decision(Action.DECLINE, reply="no"), observed=False, at=T0
+    await record_decision(
+        store, GUILD, 1, event_id, decision(Action.DECLINE, reply="no"), observed=False, at=T0
     )
     second = await store.record_event(GUILD, 1, "timer", {}, T0 + H)
-    await store.record_decision(GUILD, 1, second, decision(Action.IGNORE), observed=True, at=T0 + H)
+    await record_decision(
+        store, GUILD, 1, second, decision(Action.IGNORE), observed=True, at=T0 + H
+    )
     member = await store.get_member(GUILD, 1)
     assert member is not None and member.declined_before  # stays once set
     history = await store.decisions_for(GUILD, 1)
@@ -127,7 +138,7 @@ async def test_failed_decision_leaves_nothing(
 ) -> None:
     event_id = await joined(store)
     with pytest.raises(error):
-        await store.record_decision(
+        await record_decision(store,
             GUILD, 1, event_id, decision(Action.OBSERVE, due=T0 + H), observed=False, at=T0,
             actions=actions, timer=TimerSpec("observe", T0 + H),
         )  # fmt: skip
@@ -138,14 +149,14 @@ async def test_failed_decision_leaves_nothing(
     member = await store.get_member(GUILD, 1)
     assert member is not None and member.last_decision_id is None
     # The connection is usable afterwards (the transaction was rolled back).
-    await store.record_decision(GUILD, 1, event_id, decision(), observed=False, at=T0)
+    await record_decision(store, GUILD, 1, event_id, decision(), observed=False, at=T0)
     assert await store.count_decisions() == 1
 
 
 async def test_bad_timer_kind_rolls_back(store: Store) -> None:
     event_id = await joined(store)
     with pytest.raises(sqlite3.IntegrityError):
-        await store.record_decision(
+        await record_decision(store,
             GUILD, 1, event_id, decision(), observed=False, at=T0,
             actions=[ActionSpec("add_role", {"role_id": 1})], timer=TimerSpec("someday", T0),
         )  # fmt: skip
@@ -153,8 +164,8 @@ async def test_bad_timer_kind_rolls_back(store: Store) -> None:
 
 
 async def test_decision_without_event(store: Store) -> None:
-    await store.record_join(GUILD, user(1), T0, False, T0)
-    decision_id = await store.record_decision(GUILD, 1, None, decision(), observed=False, at=T0)
+    await record_join(store, GUILD, user(1), T0, False, T0)
+    decision_id = await record_decision(store, GUILD, 1, None, decision(), observed=False, at=T0)
     latest = await store.latest_decision(GUILD, 1)
     assert latest is not None and latest.id == decision_id and latest.event_id is None
 
@@ -162,12 +173,12 @@ async def test_decision_without_event(store: Store) -> None:
 async def test_counts_and_latest(store: Store) -> None:
     assert await store.latest_decision(GUILD, 1) is None
     for user_id in (1, 2):
-        await store.record_join(GUILD, user(user_id), T0, False, T0)
-        await store.record_decision(GUILD, user_id, None, decision(), observed=False, at=T0)
-    await store.record_decision(
-        GUILD, 1, None, decision(Action.REVIEW, "hold"), observed=False, at=T0 + H
+        await record_join(store, GUILD, user(user_id), T0, False, T0)
+        await record_decision(store, GUILD, user_id, None, decision(), observed=False, at=T0)
+    await record_decision(
+        store, GUILD, 1, None, decision(Action.REVIEW, "hold"), observed=False, at=T0 + H
     )
-    await store.record_decision(OTHER_GUILD, 1, None, decision(), observed=False, at=T0)
+    await record_decision(store, OTHER_GUILD, 1, None, decision(), observed=False, at=T0)
     assert await store.count_decisions() == 4
     assert await store.count_decisions(GUILD) == 3
     latest = await store.latest_decision(GUILD, 1)
@@ -178,17 +189,22 @@ async def test_pending_reviews_are_latest_review_decisions_of_present_members(
     store: Store,
 ) -> None:
     for user_id in (1, 2, 3, 4):
-        await store.record_join(GUILD, user(user_id), T0, False, T0)
-        await store.record_decision(
-            GUILD, user_id, None, decision(Action.REVIEW, "hold"), observed=False, at=T0
+        await record_join(store, GUILD, user(user_id), T0, False, T0)
+        await record_decision(
+            store, GUILD, user_id, None, decision(Action.REVIEW, "hold"), observed=False, at=T0
         )
-    await store.record_join(OTHER_GUILD, user(5), T0, False, T0)
-    await store.record_decision(
-        OTHER_GUILD, 5, None, decision(Action.REVIEW), observed=False, at=T0
+    await record_join(store, OTHER_GUILD, user(5), T0, False, T0)
+    await record_decision(
+        store, OTHER_GUILD, 5, None, decision(Action.REVIEW), observed=False, at=T0
     )
     # 2 was decided again (approved), 3 left: neither is pending any more.
-    await store.record_decision(GUILD, 2, None, decision(), observed=False, at=T0 + H)
+    await record_decision(store, GUILD, 2, None, decision(), observed=False, at=T0 + H)
     await store.record_leave(GUILD, 3, T0 + H, timedelta(days=7))
-    pending = await store.pending_reviews(GUILD)
+    pending = await pending_reviews(store, GUILD)
     assert [(row.user_id, row.action) for row in pending] == [(1, "review"), (4, "review")]
-    assert {row.user_id for row in await store.pending_reviews()} == {1, 4, 5}
+    assert {
+        row.user_id
+        for row in await pending_reviews(
+            store,
+        )
+    } == {1, 4, 5}

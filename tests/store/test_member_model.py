@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.store import Store
-from tests.store.helpers import GUILD, T0, user
+from tests.store.helpers import GUILD, T0, record_join, user
 
 WINDOW = timedelta(hours=5)
 
@@ -34,7 +34,7 @@ async def play(steps: list[tuple[str, int]]) -> None:
             clock += gap + 1  # strictly increasing hours
             now = T0 + timedelta(hours=clock)
             if op == "join":
-                await store.record_join(GUILD, user(1), now, False, now)
+                await record_join(store, GUILD, user(1), now, False, now)
                 model.rejoined += model.known  # seen before: left, or a leave was missed
                 model.joined += 1
                 model.known = model.present = True

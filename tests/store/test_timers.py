@@ -10,15 +10,15 @@ import pytest
 
 from bot.policy.decision import Action
 from bot.store import ActionSpec, Store, TimerSpec
-from tests.store.helpers import GUILD, T0, decision, user
+from tests.store.helpers import GUILD, T0, decision, record_decision, record_join, user
 
 H = timedelta(hours=1)
 
 
 async def timer_for(store: Store, user_id: int, kind: str = "later", due_in: int = 24) -> int:
-    await store.record_join(GUILD, user(user_id), T0, False, T0)
+    await record_join(store, GUILD, user(user_id), T0, False, T0)
     action = Action.LATER if kind == "later" else Action.OBSERVE
-    await store.record_decision(
+    await record_decision(store,
         GUILD, user_id, None, decision(action, due=T0 + due_in * H), observed=False, at=T0,
         timer=TimerSpec(kind, T0 + due_in * H),
     )  # fmt: skip
@@ -71,7 +71,7 @@ async def test_fire_timer_with_a_bad_action_stays_scheduled(store: Store) -> Non
 
 async def test_cancel_one_and_all_of_a_member(store: Store) -> None:
     first = await timer_for(store, 1)
-    await store.record_decision(
+    await record_decision(store,
         GUILD, 1, None, decision(Action.OBSERVE, due=T0 + H), observed=False, at=T0,
         timer=TimerSpec("observe", T0 + H),
     )  # fmt: skip

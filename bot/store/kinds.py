@@ -1,0 +1,37 @@
+"""The kinds of rows the store keeps, defined once (the migration's CHECKs list the same).
+
+StrEnums, like the policy's ``Action``: they compare equal to their text, so callers
+that pass or compare plain strings keep working.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OutboxKind(StrEnum):
+    """What an outbox row does when it is sent."""
+
+    ADD_ROLE = "add_role"
+    REMOVE_ROLE = "remove_role"
+    DM = "dm"
+    REPLY = "reply"
+
+
+class TimerKind(StrEnum):
+    """What a timer does when it falls due."""
+
+    LATER = "later"  # a late follow-back
+    OBSERVE = "observe"  # decide again at the end of an observe window
+
+
+class EventKind(StrEnum):
+    """Events the follower service stores before deciding."""
+
+    JOIN = "join"
+    SCREENED = "screened"
+    CATCH_UP = "catch_up"
+
+
+# The events that end in a decision (an event left unprocessed is undecided).
+FOLLOWER_EVENT_KINDS: tuple[str, ...] = tuple(EventKind)
