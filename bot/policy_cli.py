@@ -2,8 +2,8 @@
 
 Exit codes: 0 all good, 1 a policy has problems or failing examples, 2 bad input
 (unreadable member JSON, a database without a members table, ...). Output cut short
-by its reader (`policy simulate ... | head -1`) ends quietly with 0: no traceback,
-as the reader asked for no more.
+by its reader (`policy simulate ... | head -1`) ends quietly, without a traceback,
+with exit code 1, as the top-level `followback` command does.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def run_policy_command(args: argparse.Namespace) -> int:
         return 2
     except BrokenPipeError:
         _quiet_stdout()
-        return 0  # the reader (`| head`) has all it wanted: not a failure
+        return 1  # cut short, as bot.cli says too (and Python itself on EPIPE)
     return code
 
 
