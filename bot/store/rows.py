@@ -99,12 +99,6 @@ class EventRow:
     processed_at: datetime | None
 
 
-def event_row(raw: Sequence[Any]) -> EventRow:
-    return EventRow(
-        raw[0], raw[1], raw[2], raw[3], load_json(raw[4]), from_db(raw[5]), from_db_or_none(raw[6])
-    )
-
-
 # Field metadata: an activity counter ("since joining": it starts again on a rejoin).
 SINCE_JOINING = "since_joining"
 
@@ -153,24 +147,6 @@ def generated(name: str, params: str, returns: str, namespace: dict[str, Any]) -
     return namespace[name]
 
 
-# Stored value to Python, by a field's annotation; any other value is used as stored.
-_DECODE = {"bool": "bool({})", "datetime": "from_db({})", "datetime | None": "from_db_or_none({})"}
-MEMBER_FIELDS = tuple(f.name for f in fields(MemberRow))
-
-member_row: Callable[[Sequence[Any]], MemberRow] = generated(
-    "member_row",
-    "raw",
-    "MemberRow({})".format(
-        ", ".join(
-            f"{f.name}={_DECODE.get(str(f.type), '{}').format(f'raw[{i}]')}"
-            for i, f in enumerate(fields(MemberRow))
-        )
-    ),
-    {"MemberRow": MemberRow, "from_db": from_db, "from_db_or_none": from_db_or_none},
-)
-member_row.__doc__ = "A members row selected with ``columns(MemberRow)``, decoded."
-
-
 @dataclass(frozen=True, slots=True)
 class DecisionRow:
     id: int
@@ -211,23 +187,7 @@ def miss_from_json(item: dict[str, Any] | list[Any]) -> Miss:
 
 
 def decision_row(raw: Sequence[Any]) -> DecisionRow:
-    misses = tuple(miss_from_json(item) for item in load_json(raw[10]) or ())
-    row = DecisionRow(
-        id=raw[0],
-        guild_id=raw[1],
-        user_id=raw[2],
-        event_id=raw[3],
-        rule=raw[4],
-        action=Action(raw[5]),
-        due=from_db_or_none(raw[6]),
-        reply=raw[7],
-        notify=raw[8],
-        explanation=raw[9],
-        misses=misses,
-        policy_version=raw[11],
-        observed=bool(raw[12]),
-        decided_at=from_db(raw[13]),
-    )
+    row = _decision_row(raw)
     if not row.explanation:
         # Written empty on the hot path: the words follow from the stored misses, so
         # they are rendered when someone reads them, not for every join of a burst.
@@ -254,26 +214,6 @@ class OutboxRow:
     result: dict[str, Any] | None
 
 
-def outbox_row(raw: Sequence[Any]) -> OutboxRow:
-    return OutboxRow(
-        id=raw[0],
-        decision_id=raw[1],
-        guild_id=raw[2],
-        user_id=raw[3],
-        kind=OutboxKind(raw[4]),
-        payload=load_json(raw[5]),
-        status=raw[6],
-        attempts=raw[7],
-        not_before=from_db(raw[8]),
-        last_error_code=raw[9],
-        last_error=raw[10],
-        created_at=from_db(raw[11]),
-        updated_at=from_db(raw[12]),
-        done_at=from_db_or_none(raw[13]),
-        result=load_json(raw[14]),
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class TimerRow:
     id: int
@@ -288,16 +228,51 @@ class TimerRow:
     outcome: str | None
 
 
-def timer_row(raw: Sequence[Any]) -> TimerRow:
-    return TimerRow(
-        id=raw[0],
-        guild_id=raw[1],
-        user_id=raw[2],
-        kind=TimerKind(raw[3]),
-        due=from_db(raw[4]),
-        decision_id=raw[5],
-        status=raw[6],
-        created_at=from_db(raw[7]),
-        finished_at=from_db_or_none(raw[8]),
-        outcome=raw[9],
+# --- decoders: a selected tuple back into its row --------------------------------------
+
+# Stored value to Python, by a field's annotation; any other value is used as stored.
+_DECODE = {
+    "bool": "bool({})",
+    "datetime": "from_db({})",
+    "datetime | None": "from_db_or_none({})",
+    "dict[str, Any]": "load_json({})",
+    "dict[str, Any] | None": "load_json({})",
+    "Action": "Action({})",
+    "OutboxKind": "OutboxKind({})",
+    "TimerKind": "TimerKind({})",
+    "tuple[Miss, ...]": "misses_from_json({})",
+}
+
+
+def misses_from_json(text: str | None) -> tuple[Miss, ...]:
+    return tuple(miss_from_json(item) for item in load_json(text) or ())
+
+
+_DECODERS: dict[str, Any] = {
+    "from_db": from_db,
+    "from_db_or_none": from_db_or_none,
+    "load_json": load_json,
+    "misses_from_json": misses_from_json,
+    "Action": Action,
+    "OutboxKind": OutboxKind,
+    "TimerKind": TimerKind,
+}
+
+
+def row_decoder(row_type: Any) -> Any:
+    """``row(raw)`` for a tuple selected with ``columns(row_type)``, decoding each value
+    by its field's annotation."""
+    values = ", ".join(
+        f"{f.name}={_DECODE.get(str(f.type), '{}').format(f'raw[{i}]')}"
+        for i, f in enumerate(fields(row_type))
     )
+    namespace = _DECODERS | {"Row": row_type}
+    return generated(f"{row_type.__name__.lower()}_decoder", "raw", f"Row({values})", namespace)
+
+
+MEMBER_FIELDS = tuple(f.name for f in fields(MemberRow))
+member_row: Callable[[Sequence[Any]], MemberRow] = row_decoder(MemberRow)
+event_row: Callable[[Sequence[Any]], EventRow] = row_decoder(EventRow)
+outbox_row: Callable[[Sequence[Any]], OutboxRow] = row_decoder(OutboxRow)
+timer_row: Callable[[Sequence[Any]], TimerRow] = row_decoder(TimerRow)
+_decision_row: Callable[[Sequence[Any]], DecisionRow] = row_decoder(DecisionRow)
