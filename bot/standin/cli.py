@@ -7,11 +7,13 @@ import contextlib
 import signal
 import sys
 
+from bot.standin.chunking import ALL_MEMBERS_WINDOW
 from bot.standin.server import StandIn
 
 
 async def _serve(host: str, port: int) -> int:
-    standin = StandIn(token=None)  # any bot token is accepted
+    # any bot token is accepted; op 8 is rate limited as on Discord
+    standin = StandIn(token=None, member_request_window=ALL_MEMBERS_WINDOW)
     world = standin.seed_sample()
     await standin.start(host, port)
     stop = asyncio.Event()

@@ -101,6 +101,11 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "rate_limit": standin.rate_limit,
         "clear_rate_limits": standin.rate_limits.clear,
         "drop_connection": standin.drop_connection,
+        "slow_chunks": standin.member_requests.slow,
+        "drop_chunks": standin.member_requests.drop,
+        "withhold_chunks": standin.member_requests.withhold,
+        "release_chunks": standin.member_requests.release,
+        "clear_chunk_faults": standin.member_requests.clear,
         "wait_for": _wait_for(standin),
         "clear_requests": standin.recorder.clear,
     }

@@ -3,153 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
 import secrets
 import time
-import zlib
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from bot.standin.chunking import MemberRequests, guild_create_member_ids
+from bot.standin.connection import ZSTD_AVAILABLE, Connection, Session, op_frame
+from bot.standin.intents import MESSAGE_CONTENT, PRIVILEGED
+
 if TYPE_CHECKING:
     from bot.standin.server import StandIn
 
-try:  # zstd-stream only if the server side can compress it; else fall back to no compression
-    import zstandard as _zstd  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - depends on the environment
-    _zstd = None
-
-log = logging.getLogger(__name__)
-
 Json = dict[str, Any]
 
-GUILDS = 1 << 0
-GUILD_MEMBERS = 1 << 1
-GUILD_PRESENCES = 1 << 8
-GUILD_MESSAGES = 1 << 9
-GUILD_MESSAGE_REACTIONS = 1 << 10
-DIRECT_MESSAGE_REACTIONS = 1 << 13
-DIRECT_MESSAGES = 1 << 12
-MESSAGE_CONTENT = 1 << 15
-PRIVILEGED = {
-    "members": GUILD_MEMBERS,
-    "presences": GUILD_PRESENCES,
-    "message_content": MESSAGE_CONTENT,
-}
-
 HEARTBEAT_INTERVAL_MS = 41250
-REPLAY_LIMIT = 200_000
-RESUME_WINDOW = 180.0  # seconds a disconnected session can still be resumed
-CHUNK_SIZE = 1000
 
 OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE = 0, 1, 2, 3
 OP_VOICE, OP_RESUME, OP_RECONNECT, OP_REQUEST_MEMBERS = 4, 6, 7, 8
 OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 9, 10, 11
 
 
-class Connection:
-    """One WebSocket; writes are queued and flushed by one task so dispatching never awaits."""
-
-    def __init__(self, ws: web.WebSocketResponse, compression: str | None) -> None:
-        self.ws = ws
-        self._zlib = zlib.compressobj() if compression == "zlib-stream" else None
-        self._zstd = (
-            _zstd.ZstdCompressor().compressobj() if compression == "zstd-stream" and _zstd else None
-        )
-        self._pending: list[str] = []
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()  # set when everything pushed has been written
-        self._idle.set()
-        self._closing = False
-        self.task = asyncio.create_task(self._writer())
-
-    def push(self, text: str) -> None:
-        if not self._closing:
-            self._pending.append(text)
-            self._idle.clear()
-            self._wake.set()
-
-    async def flush(self) -> None:
-        if not self._closing and not self.ws.closed:
-            await self._idle.wait()
-
-    async def _writer(self) -> None:
-        try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                batch, self._pending = self._pending, []
-                for text in batch:
-                    await self._send(text)
-                    if self.ws.closed:
-                        return
-                if not self._pending:
-                    self._idle.set()
-        except (ConnectionError, RuntimeError) as exc:  # peer went away mid-write
-            log.debug("gateway writer stopped: %s", exc)
-        finally:
-            self._idle.set()
-
-    async def _send(self, text: str) -> None:
-        if self._zlib is not None:
-            data = self._zlib.compress(text.encode()) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
-            await self.ws.send_bytes(data)
-        elif self._zstd is not None:
-            data = self._zstd.compress(text.encode()) + self._zstd.flush(
-                _zstd.COMPRESSOBJ_FLUSH_BLOCK
-            )
-            await self.ws.send_bytes(data)
-        else:
-            await self.ws.send_str(text)
-
-    async def close(self, code: int, message: str = "") -> None:
-        # a client that stopped reading must not keep the stand-in from closing
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.flush(), 2.0)
-        self._closing = True
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        await self.ws.close(code=code, message=message.encode())
-
-
-@dataclass
-class Session:
-    id: str
-    intents: int
-    shard: list[int] | None
-    seq: int = 0
-    buffer: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=REPLAY_LIMIT))
-    conn: Connection | None = None
-    disconnected_at: float | None = None
-
-    def expired(self) -> bool:
-        gone = self.disconnected_at
-        return gone is not None and time.monotonic() - gone > RESUME_WINDOW
-
-    def has(self, intent: int) -> bool:
-        return bool(self.intents & intent)
-
-    def send_dispatch(self, event: str, data_text: str) -> None:
-        self.seq += 1
-        text = f'{{"op":0,"t":"{event}","s":{self.seq},"d":{data_text}}}'
-        self.buffer.append((self.seq, text))
-        if self.conn is not None:
-            self.conn.push(text)
-
-
-def _op(op: int, d: Any) -> str:
-    return json.dumps({"op": op, "d": d, "s": None, "t": None}, separators=(",", ":"))
-
-
 class Gateway:
     def __init__(self, standin: StandIn) -> None:
         self.standin = standin
+        self.member_requests = MemberRequests(standin.world)
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         # knobs for tests: a short interval and no ACKs make discord.py see a zombie connection
@@ -199,12 +80,12 @@ class Gateway:
             session.conn = None
             session.disconnected_at = time.monotonic()
             if resumable and reconnect_op:
-                conn.push(_op(OP_RECONNECT, None))  # the client closes and resumes
+                conn.push(op_frame(OP_RECONNECT, None))  # the client closes and resumes
                 await conn.flush()
             elif resumable:
                 await conn.close(4000, "Unknown error")  # discord.py resumes after 4000
             else:
-                conn.push(_op(OP_INVALID_SESSION, False))
+                conn.push(op_frame(OP_INVALID_SESSION, False))
                 self.sessions.pop(session.id, None)
                 await conn.flush()
 
@@ -219,12 +100,12 @@ class Gateway:
         ws = web.WebSocketResponse(compress=False, max_msg_size=0, autoping=True)
         await ws.prepare(request)
         compression = request.query.get("compress")
-        if compression == "zstd-stream" and _zstd is None:
+        if compression == "zstd-stream" and not ZSTD_AVAILABLE:
             compression = None
         conn = Connection(ws, compression)
         self.connections.add(conn)
         hello = {"heartbeat_interval": self.heartbeat_interval_ms, "_trace": ["standin"]}
-        conn.push(_op(OP_HELLO, hello))
+        conn.push(op_frame(OP_HELLO, hello))
         session: Session | None = None
         try:
             async for msg in ws:
@@ -241,7 +122,7 @@ class Gateway:
                 data = payload.get("d")
                 if op == OP_HEARTBEAT:
                     if self.ack_heartbeats:
-                        conn.push(_op(OP_HEARTBEAT_ACK, None))
+                        conn.push(op_frame(OP_HEARTBEAT_ACK, None))
                 elif op == OP_IDENTIFY:
                     if session is not None:
                         await conn.close(4005, "Already authenticated.")
@@ -255,7 +136,7 @@ class Gateway:
                     await conn.close(4003, "Not authenticated.")
                     break
                 elif op == OP_REQUEST_MEMBERS:
-                    self._chunk(session, data or {})
+                    self.member_requests.handle(session, data or {})
                 elif op in (OP_PRESENCE, OP_VOICE):
                     pass
                 else:
@@ -289,7 +170,9 @@ class Gateway:
             if intents & bit and bit not in enabled:
                 await conn.close(4014, "Disallowed intent(s).")
                 return None
-        session = Session(secrets.token_hex(16), intents, data.get("shard"))
+        threshold = data.get("large_threshold")
+        threshold = min(max(threshold, 50), 250) if isinstance(threshold, int) else 50
+        session = Session(secrets.token_hex(16), intents, data.get("shard"), threshold)
         session.conn = conn
         self.sessions[session.id] = session
         world = standin.world
@@ -313,18 +196,16 @@ class Gateway:
             ready["shard"] = session.shard
         session.send_dispatch("READY", json.dumps(ready, separators=(",", ":")))
         for guild_id in world.guilds:
-            session.send_dispatch("GUILD_CREATE", json.dumps(self._guild_create(session, guild_id)))
+            session.send_dispatch("GUILD_CREATE", json.dumps(self.guild_create(session, guild_id)))
         return session
 
-    def _guild_create(self, session: Session, guild_id: int) -> Json:
+    def guild_create(self, session: Session, guild_id: int) -> Json:
+        """GUILD_CREATE as this session gets it (its member list depends on the intents)."""
         world = self.standin.world
         guild = world.guilds[guild_id]
-        bot_id = self.standin.bot_user_id
-        if session.has(GUILD_MEMBERS) and len(guild.members) <= 250:
-            member_ids = list(guild.members)
-        else:  # without the intent (or when large) only the bot itself is sent
-            member_ids = [bot_id] if bot_id in guild.members else []
-        return world.guild_create_json(guild_id, member_ids, bot_id)
+        member_ids = guild_create_member_ids(guild, session, self.standin.bot_user_id)
+        large = len(guild.members) > session.large_threshold
+        return world.guild_create_json(guild_id, member_ids, self.standin.bot_user_id, large=large)
 
     def _resume(self, conn: Connection, data: Json) -> Session | None:
         session = self.sessions.get(str((data or {}).get("session_id")))
@@ -332,7 +213,7 @@ class Gateway:
             del self.sessions[session.id]
             session = None
         if session is None or not self.standin.token_ok(str(data.get("token", ""))):
-            conn.push(_op(OP_INVALID_SESSION, False))
+            conn.push(op_frame(OP_INVALID_SESSION, False))
             return None
         if session.conn is not None and session.conn is not conn:
             old = session.conn
@@ -345,47 +226,3 @@ class Gateway:
                 conn.push(text)
         session.send_dispatch("RESUMED", '{"_trace":["standin"]}')
         return session
-
-    def _chunk(self, session: Session, data: Json) -> None:
-        world = self.standin.world
-        try:
-            guild = world.guilds[int(data["guild_id"])]
-        except (KeyError, ValueError, TypeError):
-            return
-        bot_id = self.standin.bot_user_id
-        user_ids = data.get("user_ids")
-        query = data.get("query")
-        limit = int(data.get("limit") or 0)
-        found: list[int]
-        not_found: list[str] = []
-        if user_ids is not None:
-            wanted = [int(u) for u in (user_ids if isinstance(user_ids, list) else [user_ids])]
-            found = [u for u in wanted if u in guild.members]
-            not_found = [str(u) for u in wanted if u not in guild.members]
-        elif not session.has(GUILD_MEMBERS):
-            found = [bot_id] if bot_id in guild.members else []
-        else:
-            prefix = (query or "").lower()
-            found = []
-            for uid, member in guild.members.items():
-                user = world.users[uid]
-                names = [user.username, user.global_name or "", member.nick or ""]
-                if not prefix or any(n.lower().startswith(prefix) for n in names):
-                    found.append(uid)
-            if limit:
-                found = found[:limit]
-        chunks = [found[i : i + CHUNK_SIZE] for i in range(0, len(found), CHUNK_SIZE)] or [[]]
-        for index, ids in enumerate(chunks):
-            payload: Json = {
-                "guild_id": str(guild.id),
-                "members": [world.member_json(guild.id, uid) for uid in ids],
-                "chunk_index": index,
-                "chunk_count": len(chunks),
-            }
-            if index == 0 and not_found:
-                payload["not_found"] = not_found
-            if data.get("presences"):
-                payload["presences"] = []
-            if data.get("nonce") is not None:
-                payload["nonce"] = data["nonce"]
-            session.send_dispatch("GUILD_MEMBERS_CHUNK", json.dumps(payload))

@@ -289,14 +289,16 @@ class World:
             data["approximate_presence_count"] = 0
         return data
 
-    def guild_create_json(self, guild_id: int, member_ids: list[int], bot_id: int) -> Json:
+    def guild_create_json(
+        self, guild_id: int, member_ids: list[int], bot_id: int, *, large: bool
+    ) -> Json:
         guild = self.guilds[guild_id]
         data = guild.base_json()
         me = guild.members.get(bot_id)
         data.update(
             {
                 "joined_at": iso(me.joined_at if me else guild.members[bot_id].joined_at),
-                "large": len(guild.members) > 250,
+                "large": large,
                 "unavailable": False,
                 "member_count": len(guild.members),
                 "voice_states": [],

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.standin.gateway import GUILD_MEMBERS, Gateway
+from bot.standin.gateway import Gateway
+from bot.standin.intents import GUILD_MEMBERS
 from bot.standin.interactions import Interaction
 from bot.standin.state import Channel, Json, Member, Message, World
 

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 
@@ -14,6 +15,12 @@ from bot.standin import SampleWorld, StandIn
 from tests.standin.helpers import TOKEN, BareClient, all_intents
 
 Connect = Callable[..., Awaitable[BareClient]]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
 
 
 @pytest.fixture

@@ -108,7 +108,7 @@ async def test_zlib_stream_is_used(standin: StandIn, world: SampleWorld, connect
     await bot.wait_seen("message")
     assert bot.seen["socket_raw_receive"]  # frames went through discord.py's zlib inflater
     gateway = [c for c in standin.gateway.connections]
-    assert gateway and all(c._zlib is not None for c in gateway)
+    assert gateway and all(c.compression == "zlib-stream" for c in gateway)
 
 
 async def test_chunking_for_large_guild(standin: StandIn, connect: Connect) -> None:

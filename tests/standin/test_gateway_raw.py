@@ -2,58 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import zlib
-from collections.abc import AsyncIterator
-from typing import Any
-
 import aiohttp
 import pytest
 
 from bot.client.target import point_discord_at, reset_discord_target
 from bot.standin import SampleWorld, StandIn
-from bot.standin.gateway import _zstd
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-class Wire:
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, zlib_stream: bool) -> None:
-        self.ws = ws
-        self.inflate = zlib.decompressobj() if zlib_stream else None
-
-    async def recv(self) -> dict[str, Any]:
-        msg = await self.ws.receive(timeout=5)
-        if msg.type is aiohttp.WSMsgType.BINARY:
-            assert self.inflate is not None and msg.data.endswith(b"\x00\x00\xff\xff")
-            return json.loads(self.inflate.decompress(msg.data))  # type: ignore[no-any-return]
-        assert msg.type is aiohttp.WSMsgType.TEXT, msg
-        return json.loads(msg.data)  # type: ignore[no-any-return]
-
-    async def send(self, op: int, d: Any) -> None:
-        await self.ws.send_str(json.dumps({"op": op, "d": d}))
-
-    async def identify(self, token: str = "standin-test-token", intents: int = 1 | 2 | 512) -> None:
-        await self.send(2, {"token": token, "intents": intents, "properties": {}})
-
-
-async def _open(http: aiohttp.ClientSession, standin: StandIn, compress: str | None) -> Wire:
-    query = "?v=10&encoding=json" + (f"&compress={compress}" if compress else "")
-    ws = await http.ws_connect(standin.ws_url + query)
-    wire = Wire(ws, compress == "zlib-stream")
-    hello = await wire.recv()
-    assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] > 0
-    return wire
+from bot.standin.connection import ZSTD_AVAILABLE
+from tests.standin.wire import open_wire
 
 
 async def test_zlib_stream_frames_and_ready(
     standin: StandIn, world: SampleWorld, http: aiohttp.ClientSession
 ) -> None:
-    wire = await _open(http, standin, "zlib-stream")
+    wire = await open_wire(http, standin, "zlib-stream")
     await wire.identify()
     ready = await wire.recv()
     assert (ready["op"], ready["t"], ready["s"]) == (0, "READY", 1)
@@ -61,7 +22,10 @@ async def test_zlib_stream_frames_and_ready(
     assert ready["d"]["resume_gateway_url"] == standin.ws_url
     create = await wire.recv()
     assert create["t"] == "GUILD_CREATE" and create["s"] == 2
-    assert len(create["d"]["members"]) == create["d"]["member_count"]
+    # events/gateway-events.mdx "Guild Create": without GUILD_PRESENCES only the bot is listed
+    members = create["d"]["members"]
+    assert [m["user"]["id"] for m in members] == [str(standin.bot_user_id)]
+    assert create["d"]["member_count"] == len(world.member_ids) + 2  # + owner and bot
     await wire.send(1, 2)
     assert (await wire.recv())["op"] == 11
     await wire.ws.close()
@@ -70,9 +34,9 @@ async def test_zlib_stream_frames_and_ready(
 async def test_zstd_falls_back_to_plain_text_without_zstandard(
     standin: StandIn, world: SampleWorld, http: aiohttp.ClientSession
 ) -> None:
-    if _zstd is not None:
+    if ZSTD_AVAILABLE:
         pytest.skip("zstandard is installed on the server side")
-    wire = await _open(http, standin, "zstd-stream")  # recv() asserts TEXT frames
+    wire = await open_wire(http, standin, "zstd-stream")  # recv() asserts TEXT frames
     await wire.identify()
     assert (await wire.recv())["t"] == "READY"
     await wire.ws.close()
@@ -85,7 +49,7 @@ async def test_zstd_falls_back_to_plain_text_without_zstandard(
 async def test_close_codes(
     standin: StandIn, http: aiohttp.ClientSession, token: str, intents: int, code: int
 ) -> None:
-    wire = await _open(http, standin, None)
+    wire = await open_wire(http, standin, None)
     await wire.identify(token, intents)
     msg = await wire.ws.receive(timeout=5)
     assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == code
@@ -95,7 +59,7 @@ async def test_request_guild_members_chunks(
     standin: StandIn, world: SampleWorld, http: aiohttp.ClientSession
 ) -> None:
     await standin.join_many(world.guild_id, 1500)
-    wire = await _open(http, standin, None)
+    wire = await open_wire(http, standin, None)
     await wire.identify()
     await wire.recv()
     create = await wire.recv()
@@ -116,7 +80,7 @@ async def test_request_guild_members_chunks(
 async def test_resume_unknown_session_gets_invalid_session(
     standin: StandIn, http: aiohttp.ClientSession
 ) -> None:
-    wire = await _open(http, standin, None)
+    wire = await open_wire(http, standin, None)
     await wire.send(6, {"token": "standin-test-token", "session_id": "nope", "seq": 3})
     invalid = await wire.recv()
     assert invalid["op"] == 9 and invalid["d"] is False
