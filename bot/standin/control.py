@@ -31,6 +31,7 @@ ID_ARGS = {
     "message_id",
     "reply_to",
     "interaction_id",
+    "target_id",
 }
 ID_LIST_ARGS = {"role_ids", "mentions", "mention_roles"}
 DATETIME_ARGS = {"created_at", "joined_at"}
@@ -75,6 +76,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "add_guild": standin.add_guild,
         "add_role": standin.add_role,
         "add_text_channel": standin.add_text_channel,
+        "set_overwrite": standin.set_overwrite,
         "add_user": standin.add_user,
         "join": standin.join,
         "join_many": standin.join_many,

@@ -20,6 +20,7 @@ from bot.standin.httpkit import (
 )
 from bot.standin.interactions import Interaction
 from bot.standin.limits import check_message
+from bot.standin.permissions import check_can_post, check_can_read
 from bot.standin.state import Channel, Json, Message
 
 if TYPE_CHECKING:
@@ -177,6 +178,7 @@ async def typing(request: web.Request) -> web.Response:
 async def list_messages(request: web.Request) -> web.Response:
     standin = _standin(request)
     channel = channel_of(request)
+    check_can_read(standin.world, channel, standin.bot_user_id)
     ids = list(standin.world.channel_messages.get(channel.id, []))
     q = request.query
     try:
@@ -198,6 +200,9 @@ async def post_message(request: web.Request) -> web.Response:
     channel = channel_of(request)
     body = _body(request)
     check_message_body(body)
+    if channel.guild_id is not None:
+        reply = bool((body.get("message_reference") or {}).get("message_id"))
+        check_can_post(world, channel, standin.bot_user_id, tts=bool(body.get("tts")), reply=reply)
     if channel.type == 1 and channel.recipient_id is not None:
         recipient = world.users.get(channel.recipient_id)
         if recipient is None or recipient.dms_closed:
@@ -232,6 +237,7 @@ def message_in(request: web.Request, channel: Channel) -> Message:
 
 async def get_message(request: web.Request) -> web.Response:
     channel = channel_of(request)
+    check_can_read(_standin(request).world, channel, _standin(request).bot_user_id)
     msg = message_in(request, channel)
     return json_response(_standin(request).world.message_json(msg.id))
 

@@ -266,6 +266,24 @@ class StandIn(DriverMixin):
         self.gateway.dispatch("CHANNEL_CREATE", channel.to_json(), intent=GUILDS)
         return channel_id
 
+    def set_overwrite(
+        self,
+        channel_id: int,
+        target_id: int,
+        *,
+        allow: int = 0,
+        deny: int = 0,
+        member: bool = False,
+    ) -> None:
+        """A permission overwrite on a guild channel for a role (or a member), as the owner sets
+        it; allow = deny = 0 removes it. Dispatches CHANNEL_UPDATE."""
+        channel = self.world.channels[channel_id]
+        if allow or deny:
+            channel.overwrites[target_id] = (1 if member else 0, allow, deny)
+        else:
+            channel.overwrites.pop(target_id, None)
+        self.gateway.dispatch("CHANNEL_UPDATE", channel.to_json(), intent=GUILDS)
+
     def dm_channel(self, user_id: int) -> Channel:
         """The bot's DM channel with a user (created on first use, as POST /users/@me/channels)."""
         world = self.world

@@ -97,6 +97,8 @@ class Channel:
     position: int = 0
     recipient_id: int | None = None
     last_message_id: int | None = None
+    # target id -> (type 0 role / 1 member, allow, deny), as in permission_overwrites
+    overwrites: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
     def to_json(self, users: dict[int, User] | None = None) -> Json:
         last = str(self.last_message_id) if self.last_message_id else None
@@ -117,7 +119,10 @@ class Channel:
             "guild_id": str(self.guild_id),
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [
+                {"id": str(target), "type": kind, "allow": str(allow), "deny": str(deny)}
+                for target, (kind, allow, deny) in self.overwrites.items()
+            ],
             "topic": None,
             "nsfw": False,
             "parent_id": None,
