@@ -26,8 +26,9 @@ from bot.policy import Action, load_policy
 from bot.runlog import describe
 from bot.service.clock import ScaledClock
 from bot.service.events import (
-    ActionDone,
     ActionRefused,
+    BotStarted,
+    CatchUpDone,
     DecisionMade,
     Event,
     EventBus,
@@ -75,22 +76,18 @@ class Tally:
     names: dict[int, str] = field(default_factory=dict)  # every member an event named
     latest: dict[int, DecisionMade] = field(default_factory=dict)
     decisions: int = 0
-    acted_on: set[int] = field(default_factory=set)  # an action went out for them
     refused: dict[int, list[ActionRefused]] = field(default_factory=dict)
     left: set[int] = field(default_factory=set)
     unfollowed_by_hand: set[int] = field(default_factory=set)
 
     def __call__(self, event: Event) -> None:
-        user_id = getattr(event, "user_id", None)
-        member = getattr(event, "member", None)
-        if isinstance(user_id, int) and isinstance(member, str):
-            self.names[user_id] = member
+        if isinstance(event, BotStarted | CatchUpDone):
+            return  # about the bot or a guild, not a member
+        self.names[event.user_id] = event.member
         if isinstance(event, DecisionMade):
             self.decisions += 1
             self.latest[event.user_id] = event
             self.left.discard(event.user_id)
-        elif isinstance(event, ActionDone):
-            self.acted_on.add(event.user_id)
         elif isinstance(event, ActionRefused):
             self.refused.setdefault(event.user_id, []).append(event)
         elif isinstance(event, MemberLeft):
