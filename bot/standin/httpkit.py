@@ -80,3 +80,18 @@ REQUEST_BODY: ContextVar[Any] = ContextVar("standin_request_body", default=None)
 
 def body_of(request: web.Request) -> Any:
     return REQUEST_BODY.get()
+
+
+def invalid(path: str, message: str, code: str = "BASE_TYPE_MAX_LENGTH") -> ApiError:
+    """400 50035 with the error at a dotted path of the body ("embeds.0.title")."""
+    errors: dict[str, Any] = {}
+    node = errors
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = {"_errors": [{"code": code, "message": message}]}
+    return ApiError(400, 50035, "Invalid Form Body", errors)
+
+
+def text_len(value: Any) -> int:
+    return len(value) if isinstance(value, str) else 0

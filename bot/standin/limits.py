@@ -9,113 +9,75 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.standin.httpkit import ApiError
+from bot.standin.components import check_components
+from bot.standin.httpkit import invalid, text_len
 
 Json = dict[str, Any]
 
-IS_COMPONENTS_V2 = 1 << 15
 EMBED_FIELD_LIMITS = {"title": 256, "description": 4096}
 COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 
 
-def _invalid(path: str, message: str, code: str = "BASE_TYPE_MAX_LENGTH") -> ApiError:
-    errors: Json = {}
-    node = errors
-    parts = path.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = {"_errors": [{"code": code, "message": message}]}
-    return ApiError(400, 50035, "Invalid Form Body", errors)
-
-
-def _text_len(value: Any) -> int:
-    return len(value) if isinstance(value, str) else 0
-
-
 def check_embeds(embeds: list[Json]) -> None:
     if len(embeds) > 10:
-        raise _invalid("embeds", "Must be 10 or fewer in length.")
+        raise invalid("embeds", "Must be 10 or fewer in length.")
     total = 0
     for i, embed in enumerate(embeds):
         for key, limit in EMBED_FIELD_LIMITS.items():
-            if _text_len(embed.get(key)) > limit:
-                raise _invalid(f"embeds.{i}.{key}", f"Must be {limit} or fewer in length.")
+            if text_len(embed.get(key)) > limit:
+                raise invalid(f"embeds.{i}.{key}", f"Must be {limit} or fewer in length.")
         fields = embed.get("fields") or []
         if len(fields) > 25:
-            raise _invalid(f"embeds.{i}.fields", "Must be 25 or fewer in length.")
+            raise invalid(f"embeds.{i}.fields", "Must be 25 or fewer in length.")
         for j, field in enumerate(fields):
-            if _text_len(field.get("name")) > 256:
-                raise _invalid(f"embeds.{i}.fields.{j}.name", "Must be 256 or fewer in length.")
-            if _text_len(field.get("value")) > 1024:
-                raise _invalid(f"embeds.{i}.fields.{j}.value", "Must be 1024 or fewer in length.")
+            if text_len(field.get("name")) > 256:
+                raise invalid(f"embeds.{i}.fields.{j}.name", "Must be 256 or fewer in length.")
+            if text_len(field.get("value")) > 1024:
+                raise invalid(f"embeds.{i}.fields.{j}.value", "Must be 1024 or fewer in length.")
         footer = embed.get("footer") or {}
         author = embed.get("author") or {}
-        if _text_len(footer.get("text")) > 2048:
-            raise _invalid(f"embeds.{i}.footer.text", "Must be 2048 or fewer in length.")
-        if _text_len(author.get("name")) > 256:
-            raise _invalid(f"embeds.{i}.author.name", "Must be 256 or fewer in length.")
-        total += sum(_text_len(embed.get(k)) for k in EMBED_FIELD_LIMITS)
-        total += sum(_text_len(f.get("name")) + _text_len(f.get("value")) for f in fields)
-        total += _text_len(footer.get("text")) + _text_len(author.get("name"))
+        if text_len(footer.get("text")) > 2048:
+            raise invalid(f"embeds.{i}.footer.text", "Must be 2048 or fewer in length.")
+        if text_len(author.get("name")) > 256:
+            raise invalid(f"embeds.{i}.author.name", "Must be 256 or fewer in length.")
+        total += sum(text_len(embed.get(k)) for k in EMBED_FIELD_LIMITS)
+        total += sum(text_len(f.get("name")) + text_len(f.get("value")) for f in fields)
+        total += text_len(footer.get("text")) + text_len(author.get("name"))
     if total > 6000:
-        raise _invalid("embeds", "Embed size exceeds maximum size of 6000")
-
-
-def _check_component(component: Json, path: str) -> None:
-    custom_id = component.get("custom_id")
-    if custom_id is not None and not 1 <= len(str(custom_id)) <= 100:
-        raise _invalid(f"{path}.custom_id", "Must be between 1 and 100 in length.")
-    if _text_len(component.get("label")) > 80:
-        raise _invalid(f"{path}.label", "Must be 80 or fewer in length.")
-    for k, child in enumerate(component.get("components") or []):
-        _check_component(child, f"{path}.components.{k}")
-    accessory = component.get("accessory")
-    if isinstance(accessory, dict):
-        _check_component(accessory, f"{path}.accessory")
-
-
-def check_components(components: list[Json], flags: int) -> None:
-    if not flags & IS_COMPONENTS_V2:
-        if len(components) > 5:
-            raise _invalid("components", "Must be 5 or fewer in length.")
-        for i, row in enumerate(components):
-            if len(row.get("components") or []) > 5:
-                raise _invalid(f"components.{i}.components", "Must be 5 or fewer in length.")
-    for i, component in enumerate(components):
-        _check_component(component, f"components.{i}")
+        raise invalid("embeds", "Embed size exceeds maximum size of 6000")
 
 
 def check_message(body: Json) -> None:
     content = body.get("content") or ""
     if not isinstance(content, str):
-        raise _invalid("content", "Must be a string.", "BASE_TYPE_BAD")
+        raise invalid("content", "Must be a string.", "BASE_TYPE_BAD")
     if len(content) > 2000:
-        raise _invalid("content", "Must be 2000 or fewer in length.")
+        raise invalid("content", "Must be 2000 or fewer in length.")
     nonce = body.get("nonce")
     if nonce is not None and len(str(nonce)) > 25:
-        raise _invalid("nonce", "Must be 25 or fewer in length.")
+        raise invalid("nonce", "Must be 25 or fewer in length.")
     check_embeds(list(body.get("embeds") or []))
     check_components(list(body.get("components") or []), int(body.get("flags") or 0))
 
 
 def _check_options(options: list[Json], path: str) -> None:
     if len(options) > 25:
-        raise _invalid(path, "Must be 25 or fewer in length.")
+        raise invalid(path, "Must be 25 or fewer in length.")
     seen_optional = False
     for i, option in enumerate(options):
         name = str(option.get("name", ""))
         if not COMMAND_NAME.match(name) or name != name.lower():
-            raise _invalid(
+            raise invalid(
                 f"{path}.{i}.name", "Command name is invalid", "APPLICATION_COMMAND_INVALID_NAME"
             )
-        if not 1 <= _text_len(option.get("description")) <= 100:
-            raise _invalid(f"{path}.{i}.description", "Must be between 1 and 100 in length.")
+        if not 1 <= text_len(option.get("description")) <= 100:
+            raise invalid(f"{path}.{i}.description", "Must be between 1 and 100 in length.")
         if option.get("type") in (1, 2):
             _check_options(list(option.get("options") or []), f"{path}.{i}.options")
             continue
         if option.get("required"):
             if seen_optional:
-                raise _invalid(
+                raise invalid(
                     f"{path}.{i}.required",
                     "Required options must be placed before non-required options",
                     "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
@@ -126,23 +88,23 @@ def _check_options(options: list[Json], path: str) -> None:
 
 def check_commands(commands: list[Json]) -> None:
     if len(commands) > 100:
-        raise _invalid("_root", "Must be 100 or fewer in length.")
+        raise invalid("_root", "Must be 100 or fewer in length.")
     names: set[tuple[str, int]] = set()
     for i, command in enumerate(commands):
         kind = int(command.get("type", 1))
         name = str(command.get("name", ""))
         if kind == 1:
             if not COMMAND_NAME.match(name) or name != name.lower():
-                raise _invalid(
+                raise invalid(
                     f"{i}.name", "Command name is invalid", "APPLICATION_COMMAND_INVALID_NAME"
                 )
-            if not 1 <= _text_len(command.get("description")) <= 100:
-                raise _invalid(f"{i}.description", "Must be between 1 and 100 in length.")
+            if not 1 <= text_len(command.get("description")) <= 100:
+                raise invalid(f"{i}.description", "Must be between 1 and 100 in length.")
             _check_options(list(command.get("options") or []), f"{i}.options")
         elif not 1 <= len(name) <= 32:
-            raise _invalid(f"{i}.name", "Must be between 1 and 32 in length.")
+            raise invalid(f"{i}.name", "Must be between 1 and 32 in length.")
         if (name, kind) in names:
-            raise _invalid(
+            raise invalid(
                 f"{i}.name",
                 "Application command names must be unique",
                 "APPLICATION_COMMANDS_DUPLICATE_NAME",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.standin.components import check_modal
 from bot.standin.httpkit import (
     ApiError,
     body_of,
@@ -357,6 +358,7 @@ async def interaction_callback(request: web.Request) -> web.Response:
         raise ApiError(404, 10062, "Unknown interaction")
     kind = int(body.get("type", 0))
     data = body.get("data") or {}
+    check_callback_type(ix, kind, data)
     message: Message | None = None
     msg_type = 20 if ix.type == 2 else 0
     if kind == 4:
@@ -392,6 +394,24 @@ async def interaction_callback(request: web.Request) -> web.Response:
     elif kind == 7 and ix.message_id in standin.world.messages:
         answer["resource"]["message"] = standin.world.message_json(ix.message_id)
     return json_response(answer)
+
+
+COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 3, 4, 5
+
+
+def check_callback_type(ix: Interaction, kind: int, data: Json) -> None:
+    """interactions/receiving-and-responding.mdx "Interaction Callback Type": 6 and 7 "Only valid
+    for component-based interactions" (a modal submitted from a component too); 8 answers
+    autocomplete only; 9 is "Not available for MODAL_SUBMIT and PING interactions"."""
+    from_component = ix.type == COMPONENT or (ix.type == MODAL_SUBMIT and ix.message_id)
+    if kind in (6, 7) and not from_component:
+        raise form_error("type", "Interaction response type is not valid for this interaction.")
+    if (kind == 8) != (ix.type == AUTOCOMPLETE):
+        raise form_error("type", "Interaction response type is not valid for this interaction.")
+    if kind == 9:
+        if ix.type in (1, MODAL_SUBMIT):
+            raise form_error("type", "Interaction response type is not valid for this interaction.")
+        check_modal(data)
 
 
 def _webhook_message(request: web.Request, ix: Interaction) -> Message:
