@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import MISSING, fields
-from datetime import datetime, timedelta
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.policy.facts import MemberFacts
@@ -139,7 +139,7 @@ def upsert_join(
     inserted = conn.execute(_INSERT, (*key, *values, joined, int(pending), now, now))
     if inserted.rowcount == 1:
         # A first join is the common case of a burst: the row is known, no re-read.
-        return _new_member_row(guild_id, user.user_id, values, joined, pending, now), JOINED
+        return _new_member_row(guild_id, user, joined_at, pending, at), JOINED
     old = conn.execute(_STAY, key).fetchone()
     if old[0] and old[1] == joined:
         # The same stay seen again. If it was pending and is not any more, screening
@@ -154,25 +154,27 @@ def upsert_join(
     return row, change
 
 
-# A new member's row as a SELECT would return it: the table's defaults, then what the
-# insert sets (see _new_member_row).
-_SLOT = {name: i for i, name in enumerate(MEMBER_FIELDS)}
-_USER_SLOTS = tuple(_SLOT[name] for name in USER_COLUMNS)
-_DEFAULT_ROW = tuple(f.default if f.default is not MISSING else None for f in fields(MemberRow))
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
 
 
-def _new_member_row(
-    guild_id: int, user_id: int, values: tuple[Any, ...], joined: str, pending: bool, now: str
-) -> MemberRow:
-    """What _INSERT just wrote, decoded as a read decodes it: exactly what a read gives."""
-    raw = list(_DEFAULT_ROW)
-    for slot, value in zip(_USER_SLOTS, values, strict=True):
-        raw[slot] = value
-    raw[_SLOT["guild_id"]], raw[_SLOT["user_id"]] = guild_id, user_id
-    raw[_SLOT["joined_at"]], raw[_SLOT["pending"]] = joined, pending
-    raw[_SLOT["times_joined"]] = 1
-    raw[_SLOT["first_seen_at"]] = raw[_SLOT["updated_at"]] = now
-    return member_row(raw)
+# What _INSERT just wrote, as the row a read gives back (a first join of a burst is not
+# read again): the user's fields, what the insert sets, the table's defaults for the rest.
+_new_member_row: Callable[[int, UserInfo, datetime, bool, datetime], MemberRow] = generated(
+    "new_member_row",
+    "guild_id, user, joined_at, pending, now",
+    "MemberRow(user_id=user.user_id, {}, guild_id=guild_id, joined_at=utc(joined_at), "
+    "pending=pending, times_joined=1, first_seen_at=utc(now), updated_at=utc(now))".format(
+        ", ".join(
+            f"{f.name}=utc(user.{f.name})"
+            if "datetime" in str(f.type)
+            else f"{f.name}=user.{f.name}"
+            for f in fields(UserInfo)
+            if f.name in USER_COLUMNS
+        )
+    ),
+    {"MemberRow": MemberRow, "utc": _utc},
+)
 
 
 def record_leave(
