@@ -80,6 +80,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "add_user": standin.add_user,
         "join": standin.join,
         "join_many": standin.join_many,
+        "repeat_join": standin.repeat_join,
         "leave": standin.leave,
         "complete_screening": standin.complete_screening,
         "set_member_roles": standin.set_member_roles,

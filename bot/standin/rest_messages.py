@@ -192,7 +192,7 @@ async def list_messages(request: web.Request) -> web.Response:
     except ValueError:
         raise ApiError(400, 50035, "Invalid Form Body") from None
     newest_first = sorted(ids, reverse=True)[:limit]
-    return json_response([standin.world.message_json(i) for i in newest_first])
+    return json_response([standin.readable(standin.world.message_json(i)) for i in newest_first])
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -238,9 +238,10 @@ def message_in(request: web.Request, channel: Channel) -> Message:
 
 async def get_message(request: web.Request) -> web.Response:
     channel = channel_of(request)
-    check_can_read(_standin(request).world, channel, _standin(request).bot_user_id)
+    standin = _standin(request)
+    check_can_read(standin.world, channel, standin.bot_user_id)
     msg = message_in(request, channel)
-    return json_response(_standin(request).world.message_json(msg.id))
+    return json_response(standin.readable(standin.world.message_json(msg.id)))
 
 
 def apply_edit(standin: StandIn, msg: Message, body: Json) -> Json:

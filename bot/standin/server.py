@@ -11,6 +11,7 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.standin.connection import Session
+from bot.standin.content import without_content
 from bot.standin.faults import Faults, RateLimits
 from bot.standin.gateway import Gateway
 from bot.standin.intents import (
@@ -301,19 +302,18 @@ class StandIn(DriverMixin):
         data["guild_id"] = str(guild_id)
         self.gateway.dispatch("GUILD_MEMBER_UPDATE", data, intent=GUILD_MEMBERS)
 
-    def _message_payloads(self, msg: Message, data: Json) -> tuple[int, Json | None]:
+    def message_payloads(self, msg: Message, data: Json) -> tuple[int, Json | None]:
+        """The intent a message event needs, and its JSON for sessions without MESSAGE_CONTENT
+        (None when they see the same)."""
         intent = GUILD_MESSAGES if msg.guild_id else DIRECT_MESSAGES
-        stripped: Json | None = None
-        if (
-            msg.guild_id
-            and msg.author_id != self.bot_user_id
-            and (self.bot_user_id not in msg.mentions)
-        ):
-            # without MESSAGE_CONTENT, Discord empties these (DMs and mentions of the bot excepted)
-            stripped = dict(data, content="", embeds=[], attachments=[], components=[])
-            if "poll" in stripped:
-                del stripped["poll"]
-        return intent, stripped
+        stripped = without_content(data, self.bot_user_id)
+        return intent, (None if stripped == data else stripped)
+
+    def readable(self, data: Json) -> Json:
+        """A message as REST returns it: emptied if the app lacks the MESSAGE_CONTENT intent."""
+        if "message_content" in self.privileged_intents:
+            return data
+        return without_content(data, self.bot_user_id)
 
     def store_and_dispatch(self, msg: Message) -> None:
         world = self.world
@@ -322,7 +322,7 @@ class StandIn(DriverMixin):
             return
         world.add_message(msg)
         data = world.message_json(msg.id)
-        intent, stripped = self._message_payloads(msg, data)
+        intent, stripped = self.message_payloads(msg, data)
         self.gateway.dispatch("MESSAGE_CREATE", data, intent=intent, stripped=stripped)
 
     def dispatch_reaction(self, msg: Message, user_id: int, emoji: str, *, added: bool) -> None:
@@ -346,7 +346,7 @@ class StandIn(DriverMixin):
 
     def dispatch_message_update(self, msg: Message) -> None:
         data = self.world.message_json(msg.id)
-        intent, stripped = self._message_payloads(msg, data)
+        intent, stripped = self.message_payloads(msg, data)
         self.gateway.dispatch("MESSAGE_UPDATE", data, intent=intent, stripped=stripped)
 
     def delete_and_dispatch(self, msg: Message) -> None:

@@ -157,6 +157,14 @@ class DriverMixin:
         await asyncio.sleep(0)
         return ids
 
+    async def repeat_join(self, guild_id: int, user_id: int) -> None:
+        """GUILD_MEMBER_ADD again for someone already a member: "This event may also be sent for
+        users who are already members of the guild" (events/gateway-events.mdx)."""
+        data = self.world.member_json(guild_id, user_id)
+        data["guild_id"] = str(guild_id)
+        self.gateway.dispatch("GUILD_MEMBER_ADD", data, intent=GUILD_MEMBERS)
+        await asyncio.sleep(0)
+
     async def leave(self, guild_id: int, user_id: int) -> None:
         guild = self.world.guilds[guild_id]
         guild.members.pop(user_id)
