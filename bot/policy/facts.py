@@ -6,7 +6,7 @@ layer. Fields may be added (with defaults); existing names must not change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 
@@ -55,3 +55,17 @@ class MentionFacts:
     mentions_owner: bool = False
     mentions_bot: bool = False
     replies_to_owner: bool = False
+
+
+def _fields_typed(*annotations: str, skip: tuple[str, ...] = ()) -> tuple[str, ...]:
+    # Annotations are strings here (postponed evaluation); field order is kept.
+    return tuple(
+        f.name for f in fields(MemberFacts) if f.type in annotations and f.name not in skip
+    )
+
+
+# The member's facts by kind, read off MemberFacts itself so the grammar, the schema
+# and the example specs never list them again.
+BOOL_FIELDS = _fields_typed("bool")
+COUNT_FIELDS = _fields_typed("int", skip=("id",))
+NAME_FIELDS = _fields_typed("str", "str | None")

@@ -12,25 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.policy.durations import parse_duration
-from bot.policy.facts import MemberFacts, MentionFacts
+from bot.policy.facts import BOOL_FIELDS, COUNT_FIELDS, NAME_FIELDS, MemberFacts, MentionFacts
 from bot.policy.vocab import did_you_mean
 
 # Examples in policy files are decided at this fixed time, so they never rot.
 EXAMPLE_NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 DEFAULT_ACCOUNT_AGE = timedelta(days=365)
 
-_BOOLS = ("bot", "spammer", "default_avatar", "followed", "observed", "declined_before")
-_COUNTS = (
-    "messages",
-    "links",
-    "invites",
-    "attachments",
-    "everyone_pings",
-    "owner_mentions",
-    "times_rejoined",
-    "churned",
-)
-_TEXTS = ("username", "global_name", "nick")
+_BOOLS = BOOL_FIELDS
+_COUNTS = COUNT_FIELDS
+_TEXTS = NAME_FIELDS
 MEMBER_KEYS = (
     "name",
     "id",

@@ -7,22 +7,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.policy.decision import Miss
+from bot.policy.facts import BOOL_FIELDS, COUNT_FIELDS
 from bot.policy.model import Check
 from bot.policy.yamltree import Node
 
 Report = Callable[[Node, str, str], None]
 
-BOOL_FACTS = ("bot", "spammer", "default_avatar", "followed", "observed", "declined_before")
-COUNT_FACTS = (
-    "messages",
-    "links",
-    "invites",
-    "attachments",
-    "everyone_pings",
-    "owner_mentions",
-    "times_rejoined",
-    "churned",
-)
+BOOL_FACTS = BOOL_FIELDS
+COUNT_FACTS = COUNT_FIELDS
 AGE_FACTS = {"account_age": "created_at", "in_server": "joined_at"}
 NAME_FACTS = {
     "name_matches": ("nick", "global_name", "username"),
