@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -291,13 +292,22 @@ class Demo:
         return 0 if leftover == 0 and stored == tally.decisions else 1
 
 
+def _print_until_the_reader_leaves(line: str) -> None:
+    """Print a transcript line; a closed pipe (`followback demo | head`) silences the rest."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        # The bus would log every later line's failure: send them nowhere instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def run_demo(database: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord").setLevel(logging.ERROR)  # no voice-support chatter
     logging.getLogger("bot.service.outbox").setLevel(logging.ERROR)  # the transcript says it
     with tempfile.TemporaryDirectory(prefix="followback-demo-") as tmp:
         path = Path(database) if database else Path(tmp) / "demo.sqlite3"
-        demo = Demo(path, lambda line: print(line, flush=True))
+        demo = Demo(path, _print_until_the_reader_leaves)
         code = asyncio.run(demo.run())
     print(f"\ndemo finished: exit {code}", file=sys.stderr)
     return code

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from bot.demo import DEMO_POLICY, Demo
@@ -60,3 +63,19 @@ async def test_the_demo_says_its_policy_and_clock_and_why_each_decision_matched(
     # the review is not forgotten: the summary lists it as waiting for the owner
     pending = next(line for line in lines if "waiting for the owner's review" in line)
     assert "plain_pam" in pending and "default avatar and a young account" in pending
+
+
+def test_demo_into_a_closed_pipe_gets_no_traceback() -> None:
+    """`followback demo | head -2`: the transcript stops quietly, the demo still runs to its end."""
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line
+    err = process.stderr.read().decode()
+    assert process.wait(120) == 0, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
