@@ -93,6 +93,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "wait_response": _wait_response(standin),
         "submit_modal": _submit_modal(standin),
         "slash": standin.slash,
+        "autocomplete": standin.autocomplete,
         "click": standin.click,
         "member_roles": standin.member_roles,
         "member": standin.member,
@@ -111,6 +112,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "clear_chunk_faults": standin.member_requests.clear,
         "wait_for": _wait_for(standin),
         "clear_requests": standin.recorder.clear,
+        "command_create_limit": standin.command_creates.set,
     }
 
     async def info(request: web.Request) -> web.Response:

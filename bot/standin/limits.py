@@ -1,4 +1,5 @@
-"""Discord's documented size limits on messages, embeds, components and commands.
+"""Discord's documented size limits on messages, embeds and components (commands:
+`command_limits.py`).
 
 The stand-in enforces them (400, code 50035 "Invalid Form Body") so that a bot which would be
 refused by Discord is refused here too; discord.py itself checks few of them.
@@ -6,7 +7,6 @@ refused by Discord is refused here too; discord.py itself checks few of them.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bot.standin.components import check_components
@@ -15,7 +15,6 @@ from bot.standin.httpkit import invalid, text_len
 Json = dict[str, Any]
 
 EMBED_FIELD_LIMITS = {"title": 256, "description": 4096}
-COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 
 
 def check_embeds(embeds: list[Json]) -> None:
@@ -58,55 +57,3 @@ def check_message(body: Json) -> None:
         raise invalid("nonce", "Must be 25 or fewer in length.")
     check_embeds(list(body.get("embeds") or []))
     check_components(list(body.get("components") or []), int(body.get("flags") or 0))
-
-
-def _check_options(options: list[Json], path: str) -> None:
-    if len(options) > 25:
-        raise invalid(path, "Must be 25 or fewer in length.")
-    seen_optional = False
-    for i, option in enumerate(options):
-        name = str(option.get("name", ""))
-        if not COMMAND_NAME.match(name) or name != name.lower():
-            raise invalid(
-                f"{path}.{i}.name", "Command name is invalid", "APPLICATION_COMMAND_INVALID_NAME"
-            )
-        if not 1 <= text_len(option.get("description")) <= 100:
-            raise invalid(f"{path}.{i}.description", "Must be between 1 and 100 in length.")
-        if option.get("type") in (1, 2):
-            _check_options(list(option.get("options") or []), f"{path}.{i}.options")
-            continue
-        if option.get("required"):
-            if seen_optional:
-                raise invalid(
-                    f"{path}.{i}.required",
-                    "Required options must be placed before non-required options",
-                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-                )
-        else:
-            seen_optional = True
-
-
-def check_commands(commands: list[Json]) -> None:
-    if len(commands) > 100:
-        raise invalid("_root", "Must be 100 or fewer in length.")
-    names: set[tuple[str, int]] = set()
-    for i, command in enumerate(commands):
-        kind = int(command.get("type", 1))
-        name = str(command.get("name", ""))
-        if kind == 1:
-            if not COMMAND_NAME.match(name) or name != name.lower():
-                raise invalid(
-                    f"{i}.name", "Command name is invalid", "APPLICATION_COMMAND_INVALID_NAME"
-                )
-            if not 1 <= text_len(command.get("description")) <= 100:
-                raise invalid(f"{i}.description", "Must be between 1 and 100 in length.")
-            _check_options(list(command.get("options") or []), f"{i}.options")
-        elif not 1 <= len(name) <= 32:
-            raise invalid(f"{i}.name", "Must be between 1 and 32 in length.")
-        if (name, kind) in names:
-            raise invalid(
-                f"{i}.name",
-                "Application command names must be unique",
-                "APPLICATION_COMMANDS_DUPLICATE_NAME",
-            )
-        names.add((name, kind))

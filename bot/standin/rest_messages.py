@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.standin.command_limits import check_choices
 from bot.standin.components import check_modal
 from bot.standin.httpkit import (
     ApiError,
@@ -370,6 +371,9 @@ async def interaction_callback(request: web.Request) -> web.Response:
         message = _interaction_message(
             standin, ix, {"flags": flags}, msg_type=msg_type, allow_empty=True
         )
+    elif kind == 8:
+        # "autocomplete choices (max of 25 choices)"
+        check_choices(list(data.get("choices") or []), "data.choices")
     elif kind == 7 and ix.message_id is not None and ix.message_id in standin.world.messages:
         apply_edit(standin, standin.world.messages[ix.message_id], data)
     elif kind not in (1, 6, 7, 8, 9, 10, 12):

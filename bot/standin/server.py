@@ -10,6 +10,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.standin.commands import CommandCreates
 from bot.standin.connection import Session
 from bot.standin.content import without_content
 from bot.standin.faults import Faults, RateLimits
@@ -67,6 +68,7 @@ class StandIn(DriverMixin):
         self.recorder = Recorder()
         self.faults = Faults()
         self.rate_limits = RateLimits()
+        self.command_creates = CommandCreates()  # 200 per day per guild; .set() shortens it
         self.gateway = Gateway(self)
         self.member_requests = self.gateway.member_requests  # op 8: chunks, RATE_LIMITED, faults
         self.member_requests.window = member_request_window

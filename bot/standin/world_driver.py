@@ -22,6 +22,7 @@ ROLE_MENTION = re.compile(r"<@&(\d+)>")
 OPTION_TYPES_WITH_IDS = {6, 7, 8, 9, 11}
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 DID_REJOIN = 1 << 0
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 
 
 class DriverMixin:
@@ -275,7 +276,12 @@ class DriverMixin:
         raise LookupError(f"no slash command /{name} registered (did the bot sync its tree?)")
 
     def _options(
-        self, definitions: list[Json], values: dict[str, Any], resolved: Json, guild_id: int | None
+        self,
+        definitions: list[Json],
+        values: dict[str, Any],
+        resolved: Json,
+        guild_id: int | None,
+        focused: str | None = None,
     ) -> list[Json]:
         by_name = {d["name"]: d for d in definitions}
         out = []
@@ -284,6 +290,12 @@ class DriverMixin:
             if definition is None:
                 raise LookupError(f"option {name!r} is not one of {sorted(by_name)}")
             kind = int(definition["type"])
+            if name == focused:
+                if not definition.get("autocomplete"):
+                    raise LookupError(f"option {name!r} does not have autocomplete")
+                # what the user has typed so far: "partial data", sent as typed
+                out.append({"name": name, "type": kind, "value": str(value), "focused": True})
+                continue
             if kind in OPTION_TYPES_WITH_IDS:
                 value = str(int(value))
                 self._resolve(kind, int(value), resolved, guild_id)
@@ -380,24 +392,51 @@ class DriverMixin:
     ) -> Interaction:
         """A user invokes a registered slash command. `name` may be "group sub" for subcommands;
         option types come from the registered definition (users/roles/channels get resolved)."""
+        data = self._command_data(guild_id, name, options or {}, None)
+        ix = self._interaction(APPLICATION_COMMAND, guild_id, channel_id, user_id, data)
+        await asyncio.sleep(0)
+        return ix
+
+    async def autocomplete(
+        self,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        name: str,
+        options: dict[str, Any],
+        focused: str,
+    ) -> Interaction:
+        """A user types into option `focused` (which must have `autocomplete`) of a registered
+        command: an APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4) whose focused option
+        carries what was typed so far, as a string, with `focused: true`. The bot answers with
+        callback type 8 (`ix.wait_response()` gives `{"type": 8, "data": {"choices": [...]}}`)."""
+        if focused not in options:
+            raise LookupError(f"focused option {focused!r} has no typed value in `options`")
+        data = self._command_data(guild_id, name, options, focused)
+        ix = self._interaction(AUTOCOMPLETE, guild_id, channel_id, user_id, data)
+        await asyncio.sleep(0)
+        return ix
+
+    def _command_data(
+        self, guild_id: int | None, name: str, options: dict[str, Any], focused: str | None
+    ) -> Json:
         parts = name.split()
         command = self._find_command(guild_id, parts[0])
         resolved: Json = {}
         definitions: list[Json] = command.get("options") or []
-        leaf = self._options_for_path(definitions, parts[1:], options or {}, resolved, guild_id)
+        leaf = self._options_for_path(definitions, parts[1:], options, resolved, guild_id, focused)
         data: Json = {
             "id": command["id"],
             "name": command["name"],
             "type": 1,
             "options": leaf,
+            "version": command.get("version"),
         }
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]  # discord.py needs it to find guild commands
         if resolved:
             data["resolved"] = resolved
-        ix = self._interaction(2, guild_id, channel_id, user_id, data)
-        await asyncio.sleep(0)
-        return ix
+        return data
 
     def _options_for_path(
         self,
@@ -406,14 +445,15 @@ class DriverMixin:
         values: dict[str, Any],
         resolved: Json,
         guild_id: int | None,
+        focused: str | None,
     ) -> list[Json]:
         if not path:
-            return self._options(definitions, values, resolved, guild_id)
+            return self._options(definitions, values, resolved, guild_id, focused)
         head = next((d for d in definitions if d["name"] == path[0]), None)
         if head is None or int(head["type"]) not in (SUB_COMMAND, SUB_COMMAND_GROUP):
             raise LookupError(f"no subcommand {path[0]!r}")
         inner = self._options_for_path(
-            head.get("options") or [], path[1:], values, resolved, guild_id
+            head.get("options") or [], path[1:], values, resolved, guild_id, focused
         )
         return [{"name": head["name"], "type": int(head["type"]), "options": inner}]
 
