@@ -104,6 +104,8 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "clear_faults": faults.clear,
         "rate_limit": standin.rate_limit,
         "clear_rate_limits": standin.rate_limits.clear,
+        "default_buckets": standin.rate_limits.use_default_buckets,
+        "dm_open_limit": standin.dm_opens.set,
         "drop_connection": standin.drop_connection,
         "slow_chunks": standin.member_requests.slow,
         "drop_chunks": standin.member_requests.drop,

@@ -163,6 +163,8 @@ async def create_dm(request: web.Request) -> web.Response:
         raise ApiError(400, 50007, "Cannot send messages to this user")
     if not any(user_id in g.members for g in world.guilds.values()):
         raise ApiError(400, 50007, "Cannot send messages to this user")
+    if user_id not in world.dm_by_user:
+        standin.dm_opens.take()  # only opening a new DM channel counts
     channel = standin.dm_channel(user_id)
     return json_response(channel.to_json(world.users))
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.standin.commands import CommandCreates
 from bot.standin.connection import Session
 from bot.standin.content import without_content
-from bot.standin.faults import Faults, RateLimits
+from bot.standin.faults import Faults
 from bot.standin.gateway import Gateway
 from bot.standin.intents import (
     DIRECT_MESSAGE_REACTIONS,
@@ -24,6 +24,7 @@ from bot.standin.intents import (
     GUILDS,
 )
 from bot.standin.interactions import RESPONSE_WINDOW, Interaction
+from bot.standin.ratelimits import DISCORD_SCALE, DmOpens, RateLimits
 from bot.standin.recorder import Recorded, Recorder
 from bot.standin.rest import build_api
 from bot.standin.state import (
@@ -55,11 +56,15 @@ class StandIn(DriverMixin):
         privileged_intents: set[str] | frozenset[str] | None = None,
         *,
         member_request_window: float = 0.0,
+        rate_limit_scale: float = DISCORD_SCALE,
     ) -> None:
         """`member_request_window`: seconds within which a second op 8 for all members of a
         guild gets RATE_LIMITED. Discord's is 30 s (ALL_MEMBERS_WINDOW; `followback standin`
         uses it); 0 by default because the demo and tests restart the bot seconds apart to stand
-        for restarts far apart, and the bot cannot yet wait out the limit (issue 9 item 2)."""
+        for restarts far apart, and the bot cannot yet wait out the limit (issue 9 item 2).
+
+        `rate_limit_scale`: the default buckets' windows (roles per guild, creating DMs) times
+        this; 1.0 is Discord's, 0 turns them off."""
         self.token = token
         self.privileged_intents: set[str] = set(
             DEFAULT_PRIVILEGED if privileged_intents is None else privileged_intents
@@ -68,6 +73,8 @@ class StandIn(DriverMixin):
         self.recorder = Recorder()
         self.faults = Faults()
         self.rate_limits = RateLimits()
+        self.rate_limits.use_default_buckets(rate_limit_scale)
+        self.dm_opens = DmOpens()  # 403 40003 when opening DMs too fast; off until set()
         self.command_creates = CommandCreates()  # 200 per day per guild; .set() shortens it
         self.gateway = Gateway(self)
         self.member_requests = self.gateway.member_requests  # op 8: chunks, RATE_LIMITED, faults

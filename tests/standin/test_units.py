@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.standin.faults import Faults, RateLimits
+from bot.standin.faults import Faults
+from bot.standin.ratelimits import RateLimits
 from bot.standin.recorder import normalize_route
 from bot.standin.snowflake import Snowflakes, snowflake_time
 
