@@ -14,6 +14,9 @@ from bot.policy.durations import shape
 from bot.policy.engine import NO_RULE
 from bot.policy.matched import Describer
 from bot.policy.model import (
+    EVERY_DAY,
+    WEEKDAYS,
+    EmptyDigest,
     Example,
     Limits,
     Outcome,
@@ -28,6 +31,7 @@ from bot.policy.problems import PolicyError, Problem
 from bot.policy.specs import EXAMPLE_NOW, SpecError, member_from_spec, mention_from_spec
 from bot.policy.yamltree import Node, parse_tree
 
+OWNER_KEYS = ("timezone", "digest_at", "digest_days", "digest_when_empty", "name")
 TOP_KEYS = (
     "version",
     "owner",
@@ -124,7 +128,7 @@ class _Loader(OutcomeReader):
     def owner(self, node: Node | None) -> Owner:
         if node is None:
             return Owner()
-        fields = self.mapping(node, "owner", ("timezone", "digest_at", "name")) or {}
+        fields = self.mapping(node, "owner", OWNER_KEYS) or {}
         tz, at = "UTC", time(9, 0)
         if "timezone" in fields:
             value = self.text_value(fields["timezone"], "owner.timezone")
@@ -150,7 +154,42 @@ class _Loader(OutcomeReader):
                     f'expected a local time like "09:00", not {shape(raw)}',
                 )
         name = self.text_value(fields["name"], "owner.name") if "name" in fields else None
-        return Owner(tz, at, name)
+        days = self.digest_days(fields["digest_days"]) if "digest_days" in fields else None
+        empty = EmptyDigest.SKIP
+        if "digest_when_empty" in fields:
+            raw = fields["digest_when_empty"].value
+            choices = tuple(e.value for e in EmptyDigest)
+            if raw in choices:
+                empty = EmptyDigest(raw)
+            else:
+                self.report(
+                    fields["digest_when_empty"],
+                    "owner.digest_when_empty",
+                    f"expected one of {', '.join(choices)}, not {shape(raw)}"
+                    + (did_you_mean(raw, choices) if isinstance(raw, str) else ""),
+                )
+        return Owner(tz, at, name, days or EVERY_DAY, empty)
+
+    def digest_days(self, node: Node) -> frozenset[int] | None:
+        """`digest_days: [mon, wed, fri]`: the weekdays that get a digest."""
+        days: set[int] = set()
+        for i, item in enumerate(self.listing(node, "owner.digest_days")):
+            word = item.value if isinstance(item.value, str) else None
+            if word in WEEKDAYS:
+                days.add(WEEKDAYS.index(word))
+            else:
+                hint = did_you_mean(word, WEEKDAYS) if word else ""
+                self.report(
+                    item,
+                    f"owner.digest_days[{i}]",
+                    f"expected a day of the week ({', '.join(WEEKDAYS)}), not {shape(item.value)}"
+                    + hint,
+                )
+        if isinstance(node.value, list) and not node.value:
+            self.report(
+                node, "owner.digest_days", "no days: leave digest_days out for a digest every day"
+            )
+        return frozenset(days) or None
 
     def follow_back(self, node: Node | None) -> str | None:
         if node is None:

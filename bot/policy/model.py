@@ -7,6 +7,7 @@ import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.policy.decision import Action, MentionAction, Miss
@@ -56,11 +57,24 @@ def render_reply(template: ReplyTemplate, variant: int, **values: str) -> str:
     return text.format_map(filled)
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
+EVERY_DAY = frozenset(range(7))
+
+
+class EmptyDigest(StrEnum):
+    """What a day with nothing for the owner gets (`owner.digest_when_empty`)."""
+
+    SKIP = "skip"  # no message at all
+    ONE_LINE = "one_line"  # a single line saying so
+
+
 @dataclass(frozen=True, slots=True)
 class Owner:
     timezone: str = "UTC"
     digest_at: time = time(9, 0)
     name: str | None = None  # how replies say {owner}; None lets the bot use its own default
+    digest_days: frozenset[int] = EVERY_DAY  # date.weekday() numbers, Monday = 0
+    digest_when_empty: EmptyDigest = EmptyDigest.SKIP
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.policy.model import WEEKDAYS, EmptyDigest
 from bot.policy.specs import MEMBER_KEYS
 from bot.policy.vocab import AGE_OPS, BOOL_FACTS, COUNT_FACTS, COUNT_OPS, NAME_FACTS
 
@@ -189,6 +190,16 @@ def policy_json_schema() -> dict[str, Any]:
                 {
                     "timezone": {"type": "string", "description": "IANA name, e.g. Europe/Berlin"},
                     "digest_at": {"type": "string", "pattern": r"^\d{1,2}:\d{2}$"},
+                    "digest_days": {
+                        "type": "array",
+                        "items": {"enum": list(WEEKDAYS)},
+                        "minItems": 1,
+                        "description": "days with a digest (default: every day)",
+                    },
+                    "digest_when_empty": {
+                        "enum": [e.value for e in EmptyDigest],
+                        "description": "a day with nothing pending: no message, or one line",
+                    },
                     "name": {"type": "string", "description": "how replies say {owner}"},
                 }
             ),
