@@ -40,6 +40,9 @@ from bot.policy import (
     run_examples,
 )
 from bot.policy.lint import policy_warnings
+from bot.policy.matchers import channel_shown
+from bot.policy.mentions import no_reply_reason, text_rules
+from bot.policy.words import no_reply_words
 
 
 class InputError(Exception):
@@ -63,7 +66,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.policy_command == "check":
         return check(args.files)
     if args.policy_command == "explain":
-        return explain(args.file, args.member, args.now)
+        return explain(
+            args.file,
+            args.member,
+            args.now,
+            mention=getattr(args, "mention", None),
+            message_content=not getattr(args, "no_message_content", False),
+        )
     if args.policy_command == "simulate":
         return simulate(args.file, args.members, args.history, args.now)
     if args.policy_command == "schema":
@@ -125,6 +134,12 @@ def notes(policy: Policy, results: list[ExampleResult]) -> list[str]:
         missed = [r.name for r in rules if (kind, r.name) not in reached]
         if missed:
             out.append(f"no {kind} example reaches rule(s) {', '.join(map(repr, missed))}")
+    reading = text_rules(policy)
+    if reading:
+        out.append(
+            f"mention rule(s) {', '.join(map(repr, reading))} test the message text: they"
+            " need the bot's MESSAGE_CONTENT intent (without it they cannot match)"
+        )
     for rule in policy.rules:
         for name in (rule.then.reply, rule.then.notify):
             if name and not policy.replies[name].dm:
@@ -145,14 +160,14 @@ def _now(text: str | None) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # naive means UTC
 
 
-def _member_spec(text: str) -> Any:
+def _member_spec(text: str, flag: str = "--member") -> Any:
     source = text
     if not text.lstrip().startswith("{") and Path(text).is_file():
         source = Path(text).read_text(encoding="utf-8")  # --member may name a JSON file
     try:
         return json.loads(source)
     except json.JSONDecodeError as exc:
-        raise InputError(f'--member: not JSON ({exc}); e.g. \'{{"name": "ada"}}\'') from exc
+        raise InputError(f'{flag}: not JSON ({exc}); e.g. \'{{"name": "ada"}}\'') from exc
 
 
 def _facts(spec: Any, now: datetime, where: str) -> MemberFacts:
@@ -162,19 +177,29 @@ def _facts(spec: Any, now: datetime, where: str) -> MemberFacts:
         raise InputError(f"{where}: {exc}") from exc
 
 
-def explain(path: str, member: str, now_text: str | None) -> int:
+def explain(
+    path: str,
+    member: str | None,
+    now_text: str | None,
+    mention: str | None = None,
+    message_content: bool = True,
+) -> int:
     """The decision for one member, its rule, its due time, and why earlier rules missed.
 
-    A JSON object with "text" or "author" is taken as a mention and explained against
-    the mentions rules instead.
+    `mention` (or a --member object with "text" or "author") is explained against the
+    mentions rules instead; without `message_content` its text is unknown.
     """
     policy = _load(path)
     if policy is None:
         return 1
     now = _now(now_text)
+    if mention is not None:
+        return _explain_mention(policy, _member_spec(mention, "--mention"), now, message_content)
+    if member is None:
+        raise InputError("explain needs --member JSON or --mention JSON")
     spec = _member_spec(member)
     if isinstance(spec, dict) and ("text" in spec or "author" in spec):
-        return _explain_mention(policy, spec, now)
+        return _explain_mention(policy, spec, now, message_content)
     facts = _facts(spec, now, "--member")
     d = decide(policy, facts, now)
     print(f"member: {facts.display_name} (id {facts.id})")
@@ -193,21 +218,42 @@ def explain(path: str, member: str, now_text: str | None) -> int:
     return 0
 
 
-def _explain_mention(policy: Policy, spec: dict[str, Any], now: datetime) -> int:
+def _explain_mention(policy: Policy, spec: Any, now: datetime, message_content: bool) -> int:
     try:
-        mention = mention_from_spec(spec, now)
+        mention = mention_from_spec(spec, now, message_content=message_content)
     except SpecError as exc:
-        raise InputError(f"--member (a mention): {exc}") from exc
+        raise InputError(f"--mention: {exc}") from exc
     d = decide_mention(policy, mention, now)
     print(f"mention by: {mention.author.display_name} (id {mention.author.id})")
+    if mention.channel_id or mention.channel_name:
+        print(f"channel: {channel_shown(mention)}")
+    if not mention.text_known:
+        print("text: unknown (no message-content intent)")
     print(f"decision: {d.action.value}")
     print(f"rule: {d.rule}")
     _print_match(policy.mentions, d.rule, mention, now)
     if d.reply:
-        print(f"reply: {d.reply}")
+        print(f"reply: {d.reply} ({_reply_manner(policy, d.reply)})")
+        blocked = no_reply_reason(policy, mention)
+        if blocked is not None:
+            print(no_reply_words(blocked, policy.replying.never_reply))
     _print_misses(d.misses)
+    unreadable = text_rules(policy) if not mention.text_known else []
+    if unreadable:
+        names = ", ".join(map(repr, unreadable))
+        print(f"rules that test text, unknown here (no message-content intent): {names}")
     print(f"policy: {policy.source} (version {d.policy_version})")
     return 0
+
+
+def _reply_manner(policy: Policy, name: str) -> str:
+    r = policy.replying
+    wait = "at once" if not r.reply_after else f"after {format_duration(r.reply_after)}"
+    manner = (
+        f"a reply in the channel, {wait} unless the owner answers first;"
+        f" at most one per person per {format_duration(policy.limits.reply_cooldown)}"
+    )
+    return manner + ("; silent" if policy.replies[name].silent else "")
 
 
 def _dm(policy: Policy, decision: Decision) -> str | None:

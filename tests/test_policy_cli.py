@@ -78,7 +78,7 @@ def test_check_failing_example_names_it_and_what_was_got(
     assert main(["policy", "check", str(path)]) == 1
     out = capsys.readouterr().out
     assert "member 'helper-bot'" in out and "FAILED" in out
-    assert "got rule 'bots', action ignore" in out and "1 of 11 example(s) failed" in out
+    assert "got rule 'bots', action ignore" in out and "1 of 14 example(s) failed" in out
 
 
 def test_check_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -395,3 +395,48 @@ def test_policy_commands_end_quietly_on_a_closed_pipe_by_themselves(
 
     monkeypatch.setattr("sys.stdout", _ClosedPipe())
     assert run_policy_command(args) == 1  # no BrokenPipeError escapes, whoever calls it
+
+
+def test_explain_mention_flag_without_message_content(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = {"text": "Follow me back?", "author": {"name": "fan"}, "channel": "general"}
+    args = ["policy", "explain", str(DEFAULT), "--mention", json.dumps(spec), "--now", NOW]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "rule: asks for a follow-back" in out and "channel: #general" in out
+    assert main([*args, "--no-message-content"]) == 0
+    out = capsys.readouterr().out
+    assert "text: unknown (no message-content intent)" in out
+    assert "rule: everyone else" in out
+    assert (
+        "rule 'asks for a follow-back' did not match: text unknown (no message-content"
+        " intent), so text_matches:" in out
+    )
+    assert "rules that test text, unknown here (no message-content intent):" in out
+
+
+def test_explain_mention_with_null_text_and_a_never_reply_author(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec = {"text": None, "author": {"name": "grumpy_gus"}}
+    assert main(["policy", "explain", str(DEFAULT), "--mention", json.dumps(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "text: unknown (no message-content intent)" in out
+    assert "reply: thank (a reply in the channel, after 2m unless the owner answers first" in out
+    assert "no reply is sent: the author is in the never-reply list 'no_auto_replies'" in out
+
+
+def test_explain_needs_member_or_mention(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["policy", "explain", str(DEFAULT)])
+    capsys.readouterr()
+
+
+def test_check_notes_rules_that_need_the_message_content_intent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["policy", "check", str(DEFAULT)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: mention rule(s) 'asks for a follow-back' test the message text: they need"
+        " the bot's MESSAGE_CONTENT intent" in out
+    )

@@ -28,6 +28,7 @@ from bot.policy.vocab import (
     COUNT_OPS,
     MENTION_FACTS,
     NAME_FACTS,
+    TEXT_UNKNOWN,
     Report,
     brief,
     did_you_mean,
@@ -84,8 +85,17 @@ class Compiler(Matchers):
             return self._combine(key, node, where, rule)
         if key == "not":
             inner = self.compile(node, where, rule)
-            miss = Miss(rule, f"not {brief(node.plain())}", "it holds")
-            return lambda f, now: miss if inner(f, now) is None else None
+            shown = f"not {brief(node.plain())}"
+            miss = Miss(rule, shown, "it holds")
+            unknown = Miss(rule, shown, TEXT_UNKNOWN, unknown=True)
+
+            def not_(f: Any, now: datetime) -> Miss | None:
+                got = inner(f, now)
+                if got is None:
+                    return miss
+                return unknown if got.unknown else None
+
+            return not_
         if key == "is":
             return self._named(node, where, rule)
         if key in BOOL_FACTS or key in ("mentions_owner", "mentions_bot", "replies_to_owner"):
@@ -104,6 +114,8 @@ class Compiler(Matchers):
             return self._roles(key, pre, node, where, rule)
         if key == "in_list":
             return self._in_list(pre, node, where, rule)
+        if key == "channel":
+            return self._channel(node, where, rule)
         return self._surge(pre, node, where, rule)
 
     # --- combinators -----------------------------------------------------
@@ -133,7 +145,8 @@ class Compiler(Matchers):
             hit = cache.get(key)
             if hit is not None:
                 return hit[1]
-            result = Miss(rule, cond, "; ".join([m.actual for m in misses]), tuple(misses))
+            actual = "; ".join([m.actual for m in misses])
+            result = Miss(rule, cond, actual, tuple(misses), any(m.unknown for m in misses))
             if len(cache) < CACHE_SIZE:
                 cache[key] = (misses, result)
             return result
@@ -167,7 +180,7 @@ class Compiler(Matchers):
             hit = cache.get(id(miss))
             if hit is not None:
                 return hit[1]
-            result = Miss(rule, cond, miss.actual, (miss,))
+            result = Miss(rule, cond, miss.actual, (miss,), miss.unknown)
             if len(cache) < CACHE_SIZE:
                 cache[id(miss)] = (miss, result)
             return result

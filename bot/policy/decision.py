@@ -33,6 +33,9 @@ class Miss:
     condition: str  # the condition as written, e.g. "account_age.under: 7d"
     actual: str  # the fact's actual value, rendered for people, e.g. "30d"
     parts: tuple[Miss, ...] = ()  # for `any`: why each alternative failed
+    # Not false but unknown (a text rule without the message-content intent): `not`
+    # of an unknown stays unknown, so such a rule never matches by default.
+    unknown: bool = False
 
     def __str__(self) -> str:
         return f"{self.rule!r} did not match: {self.condition} (was {self.actual})"

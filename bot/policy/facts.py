@@ -51,10 +51,17 @@ class MentionFacts:
     """A message that mentions the owner or the bot, or replies to the owner."""
 
     author: MemberFacts
-    text: str = ""  # empty when the message-content intent is missing
+    text: str = ""  # empty when the message-content intent is missing (then text_known=False)
     mentions_owner: bool = False
     mentions_bot: bool = False
     replies_to_owner: bool = False
+    # False without the MESSAGE_CONTENT intent: text rules then cannot match (unknown, not "").
+    text_known: bool = True
+    channel_id: int = 0
+    channel_name: str = ""
+    # A thread's parent channel, so `channel: general` also covers threads in #general.
+    parent_id: int = 0
+    parent_name: str = ""
 
 
 def _fields_typed(*annotations: str, skip: tuple[str, ...] = ()) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from bot.policy.model import (
 )
 from bot.policy.outcomes import MEMBER_DECISIONS, MENTION_DECISIONS, OutcomeReader
 from bot.policy.problems import PolicyError, Problem
+from bot.policy.replying import ReplyingReader
 from bot.policy.specs import EXAMPLE_NOW, SpecError, member_from_spec, mention_from_spec
 from bot.policy.yamltree import Node, parse_tree
 
@@ -42,6 +43,7 @@ TOP_KEYS = (
     "replies",
     "rules",
     "mentions",
+    "replying",
     "limits",
     "examples",
 )
@@ -74,7 +76,7 @@ def load_policy_text(text: str, filename: str = "<policy>") -> Policy:
         raise PolicyError([problem]) from None
 
 
-class _Loader(OutcomeReader):
+class _Loader(OutcomeReader, ReplyingReader):
     def load(self) -> Policy:
         root, tree_problems = parse_tree(self.text)
         for line, col, message in tree_problems:
@@ -107,6 +109,7 @@ class _Loader(OutcomeReader):
             top.get("mentions"), "mentions", mention_compiler, replies, mention=True
         )
         limits = self.limits(top.get("limits"))
+        replying = self.replying(top.get("replying"), lists)
         examples = self.examples(top.get("examples"), rules, mentions)
         if self.problems:
             raise self.fail()
@@ -121,6 +124,7 @@ class _Loader(OutcomeReader):
             rules=tuple(rules),
             mentions=tuple(mentions),
             limits=limits,
+            replying=replying,
             examples=tuple(examples),
             conditions={k: v.plain() for k, v in named.items()},
         )
@@ -230,14 +234,17 @@ class _Loader(OutcomeReader):
             return {}
         out = {}
         for name, sub in node.value.items():
-            path, dm, variants_node = f"replies.{name}", False, sub
+            path, flags, variants_node = f"replies.{name}", {"dm": False, "silent": False}, sub
             if isinstance(sub.value, dict):
-                fields = self.mapping(sub, path, ("dm", "variants"), required=("variants",)) or {}
-                if "dm" in fields:
-                    if isinstance(fields["dm"].value, bool):
-                        dm = fields["dm"].value
+                allowed = ("dm", "silent", "variants")
+                fields = self.mapping(sub, path, allowed, required=("variants",)) or {}
+                for flag in ("dm", "silent"):
+                    if flag not in fields:
+                        continue
+                    if isinstance(fields[flag].value, bool):
+                        flags[flag] = fields[flag].value
                     else:
-                        self.report(fields["dm"], f"{path}.dm", "expected true or false")
+                        self.report(fields[flag], f"{path}.{flag}", "expected true or false")
                 if "variants" not in fields:
                     continue
                 variants_node, path = fields["variants"], f"{path}.variants"
@@ -256,7 +263,7 @@ class _Loader(OutcomeReader):
                     self.report(n, f"{path}[{i}]", why)
                 texts.append(text)
             if texts:
-                out[name] = ReplyTemplate(name, tuple(texts), dm)
+                out[name] = ReplyTemplate(name, tuple(texts), flags["dm"], flags["silent"])
         return out
 
     def rules(

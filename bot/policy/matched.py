@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.policy.conditions import Compiler, _age_text
 from bot.policy.durations import format_duration, parse_duration
-from bot.policy.matchers import NAME_LABELS, quoted
+from bot.policy.matchers import NAME_LABELS, channel_shown, quoted
 from bot.policy.model import Check, Rule
 from bot.policy.patterns import Matcher, compile_regex, compile_wildcards
 from bot.policy.vocab import AGE_FACTS, BOOL_FACTS, COUNT_FACTS, MENTION_FACTS, NAME_FACTS, brief
@@ -99,7 +99,7 @@ class Describer:
             return None
         if key == "not":
             miss = self.check(sub, rule)(f, now)
-            if miss is None:
+            if miss is None or miss.unknown:
                 return None
             if isinstance(sub.value, str) or (isinstance(sub.value, dict) and "is" in sub.value):
                 name = sub.value if isinstance(sub.value, str) else sub.value["is"].value
@@ -115,6 +115,8 @@ class Describer:
 
     def _leaf(self, key: str, spec: Any, pre: str, f: Any, now: datetime) -> str:
         """A holding fact in words, with the member's value; its truth is already checked."""
+        if key == "channel":
+            return f"channel is {channel_shown(f)} ({brief({key: spec})})"
         if key in BOOL_FACTS or (key in MENTION_FACTS and key != "text_matches"):
             return f"{key} is {_yes(attrgetter(pre + key)(f))}"
         if key in COUNT_FACTS:
@@ -170,7 +172,7 @@ def _text_hit(key: str, spec: Any, pre: str, f: Any) -> str:
         attrs = NAME_FACTS.get(key, NAME_FACTS["name_matches"])
     for attr in attrs:
         value = attrgetter(pre + attr)(f)
-        if not value:
+        if not value and not (key == "text_matches" and value == ""):
             continue
         for pattern in patterns:
             if key == "name_like":

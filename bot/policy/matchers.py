@@ -17,6 +17,7 @@ from bot.policy.vocab import (
     CACHE_SIZE,
     COUNT_OPS,
     NAME_FACTS,
+    TEXT_UNKNOWN,
     Report,
     brief,
     did_you_mean,
@@ -41,6 +42,30 @@ def tested_names(attrs: Sequence[str], values: Sequence[str | None]) -> str:
         f"{NAME_LABELS[a]} {quoted(v)}" if v else f"{NAME_LABELS[a]} not set"
         for a, v in zip(attrs, values, strict=True)
     )
+
+
+def channel_key(text: str) -> str:
+    """How a channel is compared: "#General " -> "general"; ids stay digits."""
+    return text.strip().lstrip("#").strip().lower()
+
+
+def channel_in(f: Any, names: frozenset[str]) -> bool:
+    """Whether the mention's channel, or the channel its thread is in, is one of `names`."""
+    for cid, name in ((f.channel_id, f.channel_name), (f.parent_id, f.parent_name)):
+        if (cid and str(cid) in names) or (name and channel_key(name) in names):
+            return True
+    return False
+
+
+def channel_shown(f: Any) -> str:
+    """The mention's channel for people: "#general", "#help (thread in #support)"."""
+
+    def one(cid: int, name: str) -> str:
+        return f"#{name}" if name else (f"channel {cid}" if cid else "")
+
+    here = one(f.channel_id, f.channel_name) or "an unknown channel"
+    parent = one(f.parent_id, f.parent_name)
+    return f"{here} (thread in {parent})" if parent else here
 
 
 def _shown(node: Node) -> str:
@@ -138,11 +163,14 @@ class Matchers:
         texts = many if len(attrs) > 1 else (lambda f: (many(f),))
         cond = f"{key}: {shown}"
         is_text = attrs == ("text",)
+        unknown = Miss(rule, cond, TEXT_UNKNOWN, unknown=True)
 
         def check(f: Any, now: datetime) -> Miss | None:
+            if is_text and not f.text_known:
+                return unknown  # without the intent the text is unknown, not empty
             values = texts(f)
             for s in values:
-                if s:
+                if s or (is_text and s is not None):  # a known empty text is still tested
                     for test in tests:
                         if test(s):
                             return None
@@ -220,6 +248,32 @@ class Matchers:
             if str(m.id) in members or m.username.lower() in members:
                 return None
             return miss
+
+        return check
+
+    def _channel(self, node: Node, path: str, rule: str) -> Check:
+        raw = node.value if isinstance(node.value, list) else [node]
+        wanted = set()
+        for i, n in enumerate(raw):
+            where = f"{path}[{i}]" if isinstance(node.value, list) else path
+            value = n.value
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                wanted.add(str(value))
+            elif isinstance(value, str) and value.strip().lstrip("#"):
+                wanted.add(channel_key(value))
+            else:
+                self.report(n, where, f"expected a channel name or id, not {shape(value)}")
+        if not wanted or (isinstance(node.value, list) and not node.value):
+            if isinstance(node.value, list) and not node.value:
+                self.report(node, path, "expected at least one channel name or id")
+            return never(rule, path)
+        cond = f"channel: {brief(sorted(wanted)) if len(wanted) > 1 else next(iter(wanted))}"
+        names = frozenset(wanted)
+
+        def check(f: Any, now: datetime) -> Miss | None:
+            if channel_in(f, names):
+                return None
+            return Miss(rule, cond, channel_shown(f))
 
         return check
 

@@ -21,11 +21,13 @@ PLACEHOLDERS = frozenset({"name", "due", "owner"})
 
 @dataclass(frozen=True, slots=True)
 class ReplyTemplate:
-    """Several wordings of one reply; `dm: true` allows sending it as a direct message."""
+    """Several wordings of one reply; `dm: true` allows sending it as a direct message,
+    `silent: true` sends it as a silent message (no push notification)."""
 
     name: str
     variants: tuple[str, ...]
     dm: bool = False
+    silent: bool = False
 
 
 def template_problem(text: str) -> str | None:
@@ -83,6 +85,18 @@ class Limits:
     dm_spacing: timedelta = timedelta(minutes=2)
     dm_cooldown: timedelta = timedelta(days=7)  # per person
     reply_cooldown: timedelta = timedelta(hours=24)  # per person, mention auto-replies
+
+
+@dataclass(frozen=True, slots=True)
+class Replying:
+    """How mention auto-replies behave (the `replying:` section)."""
+
+    reply_after: timedelta = timedelta(minutes=2)  # wait; the owner answering first cancels
+    channel_budget: int = 5  # at most this many auto-replies per channel per hour
+    never_reply: str | None = None  # a list in `lists:` whose people never get a reply
+    catch_up: timedelta = timedelta(hours=24)  # at start, look back this far for mentions
+    catch_up_pages: int = 5  # ... reading at most this many pages per channel
+    reply_max_age: timedelta = timedelta(hours=6)  # older mentions are listed, not answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +170,7 @@ class Policy:
     replies: dict[str, ReplyTemplate] = field(default_factory=dict)
     mentions: tuple[Rule, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    replying: Replying = field(default_factory=Replying)
     examples: tuple[Example, ...] = ()
     conditions: dict[str, Any] = field(default_factory=dict)  # named conditions as written
     schema_version: int = 1

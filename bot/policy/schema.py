@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.policy.model import WEEKDAYS, EmptyDigest
+from bot.policy.replying import MAX_BUDGET, MAX_PAGES
 from bot.policy.specs import MEMBER_KEYS
 from bot.policy.vocab import AGE_OPS, BOOL_FACTS, COUNT_FACTS, COUNT_OPS, NAME_FACTS
 
@@ -71,6 +72,10 @@ def _condition(mention: bool) -> dict[str, Any]:
             mentions_owner={"type": "boolean"},
             mentions_bot={"type": "boolean"},
             replies_to_owner={"type": "boolean"},
+            channel={
+                "oneOf": [_ref("id_or_name"), _ref("names")],
+                "description": "the channel (or the channel a thread is in), by name or id",
+            },
         )
     return {"oneOf": [_closed(props, minProperties=1), {"type": "string"}]}
 
@@ -79,6 +84,40 @@ def _rule(condition: str, then: str) -> dict[str, Any]:
     return _closed(
         {"name": {"type": "string", "minLength": 1}, "when": _ref(condition), "then": _ref(then)},
         ["name", "then"],
+    )
+
+
+def _replying() -> dict[str, Any]:
+    return _closed(
+        {
+            "reply_after": {
+                **_ref("duration"),
+                "description": "wait before answering (0s: at once)",
+            },
+            "channel_budget": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_BUDGET,
+                "description": "at most this many auto-replies per channel per hour",
+            },
+            "never_reply": {"type": "string", "description": "a list from `lists:`"},
+            "catch_up": {
+                "oneOf": [
+                    _ref("duration"),
+                    _closed(
+                        {
+                            "within": _ref("duration"),
+                            "pages": {"type": "integer", "minimum": 0, "maximum": MAX_PAGES},
+                        }
+                    ),
+                ],
+                "description": "at start, mentions missed while offline, how far back",
+            },
+            "reply_max_age": {
+                **_ref("duration"),
+                "description": "older mentions found at start are listed, not answered",
+            },
+        }
     )
 
 
@@ -154,7 +193,10 @@ def policy_json_schema() -> dict[str, Any]:
         "oneOf": [
             texts,
             {"type": "string"},
-            _closed({"dm": {"type": "boolean"}, "variants": texts}, ["variants"]),
+            _closed(
+                {"dm": {"type": "boolean"}, "silent": {"type": "boolean"}, "variants": texts},
+                ["variants"],
+            ),
         ]
     }
     expect = _closed(
@@ -163,11 +205,16 @@ def policy_json_schema() -> dict[str, Any]:
     )
     mention_spec = _closed(
         {
-            "text": {"type": "string"},
+            "text": {
+                "type": ["string", "null"],
+                "description": "null: unknown (the bot lacks the message-content intent)",
+            },
             "author": _ref("member"),
             "mentions_owner": {"type": "boolean"},
             "mentions_bot": {"type": "boolean"},
             "replies_to_owner": {"type": "boolean"},
+            "channel": _ref("id_or_name"),
+            "thread_of": _ref("id_or_name"),
         }
     )
     example = {
@@ -216,6 +263,7 @@ def policy_json_schema() -> dict[str, Any]:
                 "type": ["array", "null"],
                 "items": _rule("mention_condition", "mention_decision"),
             },
+            "replying": _replying(),
             "limits": _closed(
                 {
                     "dms_per_day": {"type": "integer", "minimum": 0, "maximum": 10000},

@@ -35,7 +35,15 @@ MEMBER_KEYS = (
     "roles",
     "recent_joins",
 )
-MENTION_KEYS = ("text", "author", "mentions_owner", "mentions_bot", "replies_to_owner")
+MENTION_KEYS = (
+    "text",
+    "author",
+    "mentions_owner",
+    "mentions_bot",
+    "replies_to_owner",
+    "channel",
+    "thread_of",
+)
 
 
 class SpecError(ValueError):
@@ -139,8 +147,13 @@ def _joins(value: Any, now: datetime) -> tuple[datetime, ...]:
     raise SpecError("recent_joins", "expected a count or a list of durations ago")
 
 
-def mention_from_spec(spec: Any, now: datetime) -> MentionFacts:
-    """Build MentionFacts from {text, author: {...}, mentions_owner (default true), ...}."""
+def mention_from_spec(spec: Any, now: datetime, message_content: bool = True) -> MentionFacts:
+    """Build MentionFacts from {text, author: {...}, mentions_owner (default true), ...}.
+
+    `text: null` (or message_content=False: the bot lacks the MESSAGE_CONTENT intent)
+    makes the text unknown, so text rules cannot match. `channel` and `thread_of` take
+    a channel name or id.
+    """
     if not isinstance(spec, dict):
         raise SpecError("mention", "expected a mapping such as {text: 'hi', author: {name: ada}}")
     for key in spec:
@@ -150,8 +163,9 @@ def mention_from_spec(spec: Any, now: datetime) -> MentionFacts:
                 str(key), f"unknown mention fact{hint}; known facts: {_known(MENTION_KEYS)}"
             )
     text = spec.get("text", "")
-    if not isinstance(text, str):
-        raise SpecError("text", "expected text")
+    if text is not None and not isinstance(text, str):
+        raise SpecError("text", "expected text, or null for unknown (no message-content intent)")
+    known = text is not None and message_content
     flags: dict[str, bool] = {}
     for key, default in (
         ("mentions_owner", True),
@@ -166,4 +180,28 @@ def mention_from_spec(spec: Any, now: datetime) -> MentionFacts:
         author = member_from_spec(spec.get("author", {}), now)
     except SpecError as exc:
         raise SpecError(f"author.{exc.key}", exc.message) from exc
-    return MentionFacts(author=author, text=text, **flags)
+    channel_id, channel_name = _channel("channel", spec.get("channel"))
+    parent_id, parent_name = _channel("thread_of", spec.get("thread_of"))
+    return MentionFacts(
+        author=author,
+        text=text if known and text is not None else "",
+        text_known=known,
+        channel_id=channel_id,
+        channel_name=channel_name,
+        parent_id=parent_id,
+        parent_name=parent_name,
+        **flags,
+    )
+
+
+def _channel(key: str, value: Any) -> tuple[int, str]:
+    """(id, name) from a channel name ("general", "#general") or id (123 or "123")."""
+    if value is None:
+        return 0, ""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value, ""
+    if isinstance(value, str) and value.strip().lstrip("#"):
+        return 0, value.strip().lstrip("#")
+    raise SpecError(key, "expected a channel name or id")

@@ -23,7 +23,9 @@ NAME_FACTS = {
     "global_name_matches": ("global_name",),
 }
 OTHER_FACTS = ("name_like", "roles", "has_role", "in_list", "surge")
-MENTION_FACTS = ("text_matches", "mentions_owner", "mentions_bot", "replies_to_owner")
+MENTION_FACTS = ("text_matches", "mentions_owner", "mentions_bot", "replies_to_owner", "channel")
+# What a text rule reads without the MESSAGE_CONTENT intent: unknown, never "".
+TEXT_UNKNOWN = "unknown (no message-content intent)"
 CACHE_SIZE = 4096  # per compiled check: bounded memory however many members pass
 COMBINATORS = ("all", "any", "not", "is")
 COUNT_OPS = ("at_least", "at_most", "under", "over", "equals")

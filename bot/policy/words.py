@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bot.policy.decision import Miss
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: decision.py imports this module
+    from bot.policy.decision import Miss
 
 OPS = {
     "under": "under",
@@ -30,6 +33,8 @@ def miss_phrase(miss: Miss) -> str:
 
 
 def _words(miss: Miss) -> str:
+    if miss.unknown and not miss.parts:
+        return f"text unknown (no message-content intent), so {miss.condition} cannot be tested"
     if miss.condition.startswith("is: ") and miss.parts:
         return f"{miss.condition[4:]!r} does not hold: {_words(miss.parts[0])}"
     if miss.parts:
@@ -42,6 +47,9 @@ def _words(miss: Miss) -> str:
     if not sep or " " in cond:
         return f"{miss.condition} (was {miss.actual})"
     fact, _, op = cond.partition(".")
+    if cond == "channel":
+        wants = f"one of {needs.strip('[]')}" if needs.startswith("[") else needs
+        return f"channel is {miss.actual} (needs {wants})"
     if cond == "in_list":
         return f"not in list {needs!r} (by id or username)"
     if fact in ("name_matches", "name_like"):
@@ -59,3 +67,12 @@ def _words(miss: Miss) -> str:
     if op in OPS:
         needs = f"{OPS[op]} {needs}"
     return f"{fact} is {miss.actual} (needs {needs})"
+
+
+def no_reply_words(reason: str, never_reply_list: str | None = None) -> str:
+    """Why a reply decision is not sent, for `explain` and the log."""
+    if reason == "author_bot":
+        return "no reply is sent: the author is a bot (bots never get auto-replies)"
+    if reason == "never_reply":
+        return f"no reply is sent: the author is in the never-reply list {never_reply_list!r}"
+    return f"no reply is sent: {reason}"

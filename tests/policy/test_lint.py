@@ -17,7 +17,7 @@ OBSERVE = (
 
 def test_observe_rule_above_the_observed_rules_is_warned_with_an_example() -> None:
     assert OBSERVE in DEMO
-    moved = DEMO.replace(OBSERVE, "").replace("  - name: bots\n", OBSERVE + "  - name: bots\n")
+    moved = DEMO.replace(OBSERVE, "").replace("  - name: bots\n", OBSERVE + "  - name: bots\n", 1)
     policy = load_policy_text(moved, "demo.yaml")
     (warning,) = observe_again(policy)
     line = moved.splitlines().index("  - name: brand-new accounts") + 1
