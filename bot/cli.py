@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from bot.digest_cli import add_digest_parser, run_digest_command
+
 RUN_DESCRIPTION = """\
 Connect to Discord and enforce the policy. Settings come from the environment and
 from `.env` in the current folder (see .env.example). With no DISCORD_TOKEN there,
@@ -82,21 +84,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "did not match.",
     )
     explain.add_argument("file", metavar="FILE", help="the policy file (YAML)")
-    who = explain.add_mutually_exclusive_group(required=True)
-    who.add_argument(
+    explain.add_argument(
         "--member",
+        required=True,
         metavar="JSON",
         help='member facts as JSON, e.g. \'{"name": "ada", "account_age": "3d"}\'',
-    )
-    who.add_argument(
-        "--mention",
-        metavar="JSON",
-        help='a mention as JSON, e.g. \'{"text": "follow back?", "author": {"name": "ada"}}\'',
-    )
-    explain.add_argument(
-        "--no-message-content",
-        action="store_true",
-        help="as without the MESSAGE_CONTENT intent: the text is unknown to text rules",
     )
     explain.add_argument("--now", metavar="TIME", help="ISO time to decide at (default: now)")
     simulate = psub.add_parser(
@@ -119,12 +111,17 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(_parser=parser)
     policy.set_defaults(_parser=policy)
+    add_digest_parser(sub)
     return parser
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
     args = _build_parser().parse_args(argv)
-    if args.command is None or (args.command == "policy" and args.policy_command is None):
+    if (
+        args.command is None
+        or (args.command == "policy" and args.policy_command is None)
+        or (args.command == "digest" and args.digest_command is None)
+    ):
         # A command alone is a request for help, not a mistake.
         args._parser.print_help()
         return 0
@@ -132,6 +129,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from bot.policy_cli import run_policy_command
 
         return run_policy_command(args)
+    if args.command == "digest":
+        return run_digest_command(args)
     if args.command == "standin":
         from bot.standin.cli import serve
 
