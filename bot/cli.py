@@ -84,11 +84,21 @@ def _build_parser() -> argparse.ArgumentParser:
         "did not match.",
     )
     explain.add_argument("file", metavar="FILE", help="the policy file (YAML)")
-    explain.add_argument(
+    who = explain.add_mutually_exclusive_group(required=True)
+    who.add_argument(
         "--member",
-        required=True,
         metavar="JSON",
         help='member facts as JSON, e.g. \'{"name": "ada", "account_age": "3d"}\'',
+    )
+    who.add_argument(
+        "--mention",
+        metavar="JSON",
+        help='a mention as JSON, e.g. \'{"text": "follow back?", "author": {"name": "ada"}}\'',
+    )
+    explain.add_argument(
+        "--no-message-content",
+        action="store_true",
+        help="as without the MESSAGE_CONTENT intent: the text is unknown to text rules",
     )
     explain.add_argument("--now", metavar="TIME", help="ISO time to decide at (default: now)")
     simulate = psub.add_parser(
