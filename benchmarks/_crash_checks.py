@@ -18,7 +18,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from benchmarks._crash_evidence import Attempt, Decision, Evidence, decision_stay, pings
+from benchmarks._crash_evidence import (
+    Attempt,
+    Decision,
+    Delivered,
+    Evidence,
+    decision_stay,
+    pings,
+)
 from benchmarks._crash_world import Members, Stay
 
 # A leave reaches a live bot through the gateway: what it sends this soon after was
@@ -201,6 +208,20 @@ class Judge:
         for which in sorted(pinging):
             v.found("pinging message", which)
         v.figures["DMs delivered"] = len(delivered)
+        waits = sorted(self._waits(delivered))
+        if waits:  # issue 10 item 5: DMs must not wait behind role changes
+            v.figures["DM wait after its decision, median ms"] = waits[len(waits) // 2]
+            v.figures["DM wait after its decision, worst ms"] = waits[-1]
+
+    def _waits(self, delivered: Sequence[Delivered]) -> list[int]:
+        waits = []
+        for message in delivered:
+            decision = self.evidence.decision(
+                self.evidence.outbox_decision.get(message.outbox_id or 0)
+            )
+            if decision is not None:
+                waits.append(int((message.at - decision.decided_at).total_seconds() * 1000))
+        return waits
 
     # -- ended stays -----------------------------------------------------------------------------
     def check_ended_stays(self) -> None:
@@ -275,13 +296,30 @@ class Judge:
         for run in self.runs:
             if run.exit_code not in (None, 0, -9):
                 self.verdict.found("bot exited on its own", f"run {run.number}: {run.log_path}")
+        self.verdict.count("last start never ready")
+        if self.runs and self.runs[-1].ready is None:
+            self.verdict.found("last start never ready", str(self.runs[-1].log_path))
         v = self.verdict.figures
         v["bot starts"] = len(self.runs)
+        v["kills with a role PUT in flight"] = self._in_flight_at_kills()
         v["kills before ready"] = sum(r.killed_before_ready for r in self.runs[:-1])
         v["decisions"] = len(self.evidence.decisions)
         v["role PUTs accepted"] = sum(a.kind == "role" and a.ok for a in self.evidence.attempts)
         v["requests recorded"] = self.evidence.request_count
         v["outbox rows left open"] = self.evidence.open_outbox
+
+    def _in_flight_at_kills(self) -> int:
+        """Role PUTs the stand-in answered after the bot that sent them was killed."""
+        gaps = [
+            (run.ended, after.started)
+            for run, after in zip(self.runs, self.runs[1:], strict=False)
+            if run.ended is not None
+        ]
+        return sum(
+            1
+            for a in self.evidence.attempts
+            if a.kind == "role" and any(start < a.at < end for start, end in gaps)
+        )
 
 
 def _retry_of(attempt: Attempt, last_failed: dict[tuple[str, int | None, str], datetime]) -> bool:

@@ -12,6 +12,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from benchmarks._crash_procs import Control, utcnow
 
@@ -19,6 +20,22 @@ from benchmarks._crash_procs import Control, utcnow
 PREFIXES = {"late": 0.4, "now": 0.15, "look": 0.15, "no": 0.15, "meh": 0.15}
 ROLE_ROUTE = "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"
 MESSAGE_ROUTE = "POST /channels/{channel_id}/messages"
+READ_BACK_ROUTE = "GET /guilds/{guild_id}/members/{user_id}"
+
+
+class Journal:
+    """moves.log in the work folder: every join, leave, start and kill, timed, to read
+    beside the bot's logs when a count is not zero."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("a", encoding="utf-8")
+
+    def note(self, line: str) -> None:
+        self._file.write(f"{utcnow():%H:%M:%S.%f} {line}\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 @dataclass
@@ -94,9 +111,15 @@ class Driver:
     earlier picks (the bot's state never feeds back), so a seed replays the same story."""
 
     def __init__(
-        self, control: Control, guild_id: int, rng: random.Random, members: Members
+        self,
+        control: Control,
+        guild_id: int,
+        rng: random.Random,
+        members: Members,
+        journal: Journal,
     ) -> None:
         self.control = control
+        self.journal = journal
         self.guild_id = guild_id
         self.rng = rng
         self.members = members
@@ -110,14 +133,13 @@ class Driver:
         joined_at = utcnow()
         uid = self.control.call("join", guild_id=self.guild_id, username=name, joined_at=joined_at)
         self.members.joined(int(uid), name, joined_at)
+        self.journal.note(f"join {name} ({uid}) joined_at {joined_at:%H:%M:%S.%f}")
         self.tally.joins += 1
 
     def leave(self) -> None:
         if not self.members.present:
             return
-        uid = self.rng.choice(self.members.present)
-        self.members.left(uid, utcnow())
-        self.control.call("leave", guild_id=self.guild_id, user_id=uid)
+        self._leave(self.rng.choice(self.members.present))
         self.tally.leaves += 1
 
     def rejoin(self) -> None:
@@ -130,17 +152,22 @@ class Driver:
             return
         uid = self.rng.choice(self.members.present)
         pause = self.rng.uniform(0.0, 0.3)
-        self.members.left(uid, utcnow())
-        self.control.call("leave", guild_id=self.guild_id, user_id=uid)
+        self._leave(uid)
         time.sleep(pause)
         self._rejoin(uid)
         self.tally.leaves += 1
         self.tally.quick_rejoins += 1
 
+    def _leave(self, uid: int) -> None:
+        self.members.left(uid, utcnow())
+        self.control.call("leave", guild_id=self.guild_id, user_id=uid)
+        self.journal.note(f"leave {self.members.names[uid]}")
+
     def _rejoin(self, uid: int) -> None:
         joined_at = utcnow()
         self.control.call("join", guild_id=self.guild_id, user_id=uid, joined_at=joined_at)
         self.members.joined(uid, self.members.names[uid], joined_at)
+        self.journal.note(f"rejoin {self.members.names[uid]} joined_at {joined_at:%H:%M:%S.%f}")
         self.tally.rejoins += 1
 
     def some_traffic(self, new_joins: int, *, down: bool) -> list[str]:
@@ -174,11 +201,16 @@ class Driver:
         elif kind == "dm_500":
             self.control.call("fail", route=MESSAGE_ROUTE, status=500, count=count)
         elif kind == "readback_503":
-            route = "GET /guilds/{guild_id}/members/{user_id}"
-            self.control.call("fail", route=route, status=503, count=count)
+            self.fail_read_back(count=6)
         elif kind == "open_dm_429":
             route = "POST /users/@me/channels"
             self.control.call("fail", route=route, status=429, retry_after=0.3, count=count)
         else:
             self.control.call("drop_connection", resumable=self.rng.random() < 0.5)
+        self.journal.note(f"fault {kind} x{count}")
         self.tally.faults += 1
+
+    def fail_read_back(self, count: int) -> None:
+        """GET member answers 503 `count` times (discord.py itself retries a 5xx 4 times)."""
+        self.control.call("fail", route=READ_BACK_ROUTE, status=503, count=count)
+        self.journal.note(f"fault read-back 503 x{count}")

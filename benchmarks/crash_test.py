@@ -24,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ from pathlib import Path
 from benchmarks._crash_checks import Verdict, judge
 from benchmarks._crash_evidence import gather, open_work
 from benchmarks._crash_procs import BotRun, StandinProcess, check_policy, start_bot, utcnow
-from benchmarks._crash_world import Driver, Members
+from benchmarks._crash_world import ROLE_ROUTE, Driver, Journal, Members
 
 POLICY = Path(__file__).with_name("_crash_policy.yaml")
 SETTLE_AFTER_LAST_JOIN = 22.0  # the latest late follow-back (15 s) plus an observe window (4 s)
@@ -87,7 +88,10 @@ class CrashTest:
         shutil.copyfile(POLICY, self.policy)
         self.rng = random.Random(options.seed)
         self.members = Members()
-        self.driver = Driver(standin.control, standin.guild_id, self.rng, self.members)
+        self.journal = Journal(workdir / "moves.log")
+        self.driver = Driver(
+            standin.control, standin.guild_id, self.rng, self.members, self.journal
+        )
         self.runs: list[BotRun] = []
         self.last_move = time.monotonic()
 
@@ -112,25 +116,46 @@ class CrashTest:
             live += ["inject_fault"] * self.rng.randint(1, 3)
             self.rng.shuffle(live)
         down = self.driver.some_traffic(new_joins - live_joins, down=True)
-        kill_mode = self.rng.choice(["early", "just ready", "later", "later"])
+        mode = self.rng.choice(["early", "just ready", "mid-action", "later", "later"])
         delay = {
             "early": self.rng.uniform(0.05, 1.5),
             "just ready": self.rng.uniform(0.0, 0.6),
+            "mid-action": 4.0 if self.options.quick else 8.0,  # at the latest
             "later": self.rng.uniform(1.5, 4.0 if self.options.quick else 8.0),
-        }[kill_mode]
+        }[mode]
         long = self.rng.random() < 0.3
         outage = self.rng.uniform(*self.options.long_outage) if long else self.rng.uniform(0.2, 1.5)
 
         run = self.start()
-        if kill_mode == "just ready":
+        if mode in ("just ready", "mid-action"):
             run.wait_ready(READY_TIMEOUT)
-        kill_at = time.monotonic() + delay
-        rest = self.play(live, gap=0.05, until=kill_at)
-        _sleep_until(kill_at)
+        kill_now = self._kill_moment(mode, time.monotonic() + delay)
+        rest = self.play(live, gap=0.05, until=kill_now)
+        while not kill_now():
+            time.sleep(0.01)
+        if mode == "mid-action" and self.options.faults:
+            # the restart's read-back of a role in doubt fails (past discord.py's 5xx retries)
+            self.driver.fail_read_back(count=6)
         run.kill()
+        self.journal.note(f"killed bot {run.number} ({mode}, ready: {run.ready is not None})")
         ended = time.monotonic()
         self.play(rest + down, gap=0.01)
         _sleep_until(ended + outage)
+
+    def _kill_moment(self, mode: str, latest: float) -> Callable[[], bool]:
+        """When to kill: at `latest`, or for "mid-action" as soon as the stand-in has answered
+        a new role change or message (the bot may not have recorded it as done yet). The next
+        role PUT is held 1.5 s before the stand-in applies it, so a kill may also land while it
+        is in flight: applied after the bot died, the row left `sending`."""
+        if mode != "mid-action":
+            return lambda: time.monotonic() >= latest
+        control = self.standin.control
+        control.call("delay", route=ROLE_ROUTE, seconds=1.5, count=1)
+        seen = len(control.requests("PUT")) + len(control.requests("POST"))
+        return lambda: (
+            time.monotonic() >= latest
+            or len(control.requests("PUT")) + len(control.requests("POST")) > seen
+        )
 
     def start(self) -> BotRun:
         # The stand-in answers a second member-list request within 30 s with RATE_LIMITED, as
@@ -144,12 +169,15 @@ class CrashTest:
             self.database,
         )
         self.runs.append(run)
+        self.journal.note(f"started bot {run.number}")
         return run
 
-    def play(self, ops: list[str], *, gap: float, until: float | None = None) -> list[str]:
-        """Run `ops` in order, `gap` seconds apart; returns those left when `until` came."""
+    def play(
+        self, ops: list[str], *, gap: float, until: Callable[[], bool] | None = None
+    ) -> list[str]:
+        """Run `ops` in order, `gap` seconds apart; returns those left once `until()` holds."""
         for index, op in enumerate(ops):
-            if until is not None and time.monotonic() >= until:
+            if until is not None and until():
                 return ops[index:]
             self.driver.run(op)
             self.last_move = time.monotonic()
@@ -221,6 +249,7 @@ def run(options: Options, workdir: Path) -> int:
         evidence = gather(standin.control, test.database, test.members)
     finally:
         test.kill_leftovers()
+        test.journal.close()
         standin.stop()
     verdict = judge(test.members, evidence, test.runs, settled)
     report(options, test, verdict, time.monotonic() - started)

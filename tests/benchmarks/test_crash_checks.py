@@ -85,6 +85,7 @@ def test_a_stay_decided_once_announced_once_and_followed_back_once_is_clean() ->
     verdict = one_stay().verdict()
     assert verdict.total == 0, verdict.defects
     assert verdict.figures["late follow-backs fired exactly once"] == 1
+    assert verdict.figures["DM wait after its decision, worst ms"] == 100  # decided at 0.1 s
 
 
 def test_a_rejoin_nobody_decided_is_a_lost_decision() -> None:
