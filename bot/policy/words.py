@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # annotations only: decision.py imports this module
-    from bot.policy.decision import Miss
+from bot.policy.decision import Miss
+from bot.policy.durations import format_duration
+
+if TYPE_CHECKING:
+    from bot.policy.changes import PolicyChanges
 
 OPS = {
     "under": "under",
@@ -76,3 +80,65 @@ def no_reply_words(reason: str, never_reply_list: str | None = None) -> str:
     if reason == "never_reply":
         return f"no reply is sent: the author is in the never-reply list {never_reply_list!r}"
     return f"no reply is sent: {reason}"
+
+
+def describe_changes(changes: PolicyChanges) -> list[str]:
+    """A policy change in plain lines, for the owner's DM and the run log."""
+    if changes.empty:
+        return ["no change in behaviour (comments or layout only)"]
+    lines: list[str] = []
+    for label, rules in (("rule", changes.rules), ("mention rule", changes.mentions)):
+        for verb, names in (
+            ("added", rules.added),
+            ("removed", rules.removed),
+            ("changed", rules.changed),
+        ):
+            if names:
+                lines.append(f"{label}s {verb}: {_names(names)}")
+        if rules.reordered:
+            lines.append(f"{label}s reordered (the first match still wins)")
+    for lc in changes.lists:
+        if lc.created:
+            lines.append(f"list {lc.name!r} added ({_count(len(lc.added), 'entry')})")
+        elif lc.deleted:
+            lines.append(f"list {lc.name!r} removed")
+        else:
+            parts = [f"+{x}" for x in lc.added] + [f"-{x}" for x in lc.removed]
+            lines.append(f"list {lc.name!r}: {', '.join(parts)}")
+    for verb, names in (
+        ("added", changes.replies_added),
+        ("removed", changes.replies_removed),
+        ("changed", changes.replies_changed),
+    ):
+        if names:
+            lines.append(f"replies {verb}: {_names(names)}")
+    if changes.conditions_changed:
+        lines.append(f"named conditions changed: {_names(changes.conditions_changed)}")
+    for s in changes.settings:
+        where = f"{s.section}.{s.key}" if s.key else s.section
+        lines.append(f"{where}: {_value(s.old)} -> {_value(s.new)}")
+    return lines
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _count(n: int, word: str) -> str:
+    return (
+        f"{n} {word}" if n == 1 else f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+    )
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, frozenset | set):
+        return "[" + ", ".join(str(v) for v in sorted(value, key=str)) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
