@@ -345,7 +345,7 @@ async def bot_client(
         settings, TOKEN, watch_policy=False, guild_ready_timeout=0.05, ready_timeout=60
     )
     try:
-        await running.bot.followers.flush()  # start-up catch-up stored and decided
+        await running.followers.flush()  # start-up catch-up stored and decided
         yield BotSide(running, DecisionTap(running, guild.guild_id), database)
     finally:
         await running.stop()
@@ -415,7 +415,7 @@ async def burst_bot(
         s1 = standin.cpu_seconds()
         if profiler is not None and profile is not None:
             profiler.dump_stats(str(profile))
-        await side.running.bot.followers.flush()
+        await side.running.followers.flush()
         check = {
             "decisions": await store.count_decisions(guild.guild_id) - before,
             "without_decision": await store.events_without_decision(),
@@ -484,7 +484,7 @@ async def latency_bot(
         side.tap.stored_at = {}
         await standin.bench("POST", "paced_joins", guild_id=str(guild.guild_id), n=n, rate=rate)
         await asyncio.wait_for(side.tap.done.wait(), n / rate + 120)
-        await side.running.bot.followers.flush()
+        await side.running.followers.flush()
         store = side.running.store
         without = await store.events_without_decision()
         joined = joined_at(side.database, guild.guild_id)
@@ -551,7 +551,7 @@ async def drain_bot(
                 break
             await asyncio.sleep(0.25)
         cpu = time.process_time() - c0
-        await side.running.bot.followers.flush()
+        await side.running.followers.flush()
         without = await side.running.store.events_without_decision()
     if tally["ok"] < roles:
         raise RuntimeError(f"drain: only {tally['ok']} of {roles} roles confirmed: {tally}")

@@ -1,4 +1,11 @@
-"""Start and stop the whole bot: store, policy, client. Used by `run`, the demo and tests."""
+"""The composition root: everything the bot is made of is built here, in one place.
+
+Under one AsyncExitStack (as discord.py's examples/advanced_startup.py does): the policy,
+the store, the client (logged in, so its user and the application's owner are known),
+the services built from them, then the gateway connection. Each part registers how it
+stops as it is built, so a failure at any step undoes exactly what was built before,
+and `Running.stop()` undoes everything in reverse. Used by `run`, the demo and tests.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +15,22 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from bot.client.bot import FollowbackBot
+from bot.client.bot import FollowbackBot, Services
+from bot.policy import parse_duration
 from bot.runlog import RunLog
 from bot.service.clock import Clock, SystemClock
-from bot.service.events import EventBus
+from bot.service.events import BotStarted, EventBus
+from bot.service.followers import FollowerService
+from bot.service.outbox import Outbox, dm_limits_from
+from bot.service.owner import OwnerNotices
+from bot.service.planning import Hooks
 from bot.service.policy_holder import PolicyHolder
-from bot.settings import Settings, SettingsError, load_settings
+from bot.service.timers import TimerScheduler
+from bot.settings import Settings
 from bot.startup import check_login, describe_failure, lock_database
 from bot.store import OutboxRow, Store
 
@@ -28,14 +42,32 @@ class Running:
     bot: FollowbackBot
     store: Store
     policies: PolicyHolder
-    task: asyncio.Task[None]
+    followers: FollowerService
+    owner: OwnerNotices
+    task: asyncio.Task[None]  # the gateway connection
+    _stack: AsyncExitStack
 
     async def stop(self) -> None:
-        await self.policies.stop()
+        """Stop the services, disconnect, close the store: the reverse of building them."""
+        await self._stack.aclose()
+
+
+class _Connection:
+    """The client's gateway connection: closed after the services that use it stop."""
+
+    def __init__(self, bot: FollowbackBot) -> None:
+        self.bot = bot
+        self.task: asyncio.Task[None] | None = None
+
+    def open(self) -> asyncio.Task[None]:
+        self.task = asyncio.create_task(self.bot.connect(), name="followback-client")
+        return self.task
+
+    async def close(self) -> None:
         await self.bot.close()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(self.task, 10)
-        await self.store.close()
+        if self.task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self.task, 10)
 
 
 async def start_bot(
@@ -50,31 +82,103 @@ async def start_bot(
     policy_watch_interval: float = 2.0,
     **bot_options: Any,
 ) -> Running:
-    """Open the store, load the policy, connect, and wait for READY and the catch-up."""
-    policies = PolicyHolder.load(settings.policy)
+    """Build everything, connect, and wait for READY and the catch-up."""
+    stack = AsyncExitStack()
+    try:
+        return await _build(
+            stack,
+            settings,
+            token,
+            clock=clock or SystemClock(),
+            events=events or EventBus(),
+            after_send=after_send,
+            ready_timeout=ready_timeout,
+            watch_policy=watch_policy,
+            policy_watch_interval=policy_watch_interval,
+            bot_options=bot_options,
+        )
+    except BaseException:
+        await stack.aclose()
+        raise
+
+
+async def _build(
+    stack: AsyncExitStack,
+    settings: Settings,
+    token: str,
+    *,
+    clock: Clock,
+    events: EventBus,
+    after_send: Callable[[OutboxRow], Awaitable[None]] | None,
+    ready_timeout: float,
+    watch_policy: bool,
+    policy_watch_interval: float,
+    bot_options: dict[str, Any],
+) -> Running:
+    policies = PolicyHolder.load(settings.policy, events)  # a broken file is fatal here
     store = await Store.open(settings.database)
-    bot = FollowbackBot(
-        settings=settings,
-        store=store,
-        policies=policies,
-        clock=clock or SystemClock(),
-        events=events,
-        after_send=after_send,
-        **bot_options,
+    stack.push_async_callback(store.close)
+
+    bot = FollowbackBot(settings=settings, clock=clock, **bot_options)
+    connection = _Connection(bot)
+    stack.push_async_callback(connection.close)
+    await asyncio.wait_for(bot.login(token), ready_timeout)  # runs setup_hook: the cogs
+    bot.check_intents()  # before the gateway opens: a missing intent closes it (4014)
+    assert bot.user is not None
+    owner_id = bot.resolve_owner()
+    if events.listening:
+        events.emit(
+            BotStarted(
+                policy_path=policies.path,
+                policy_version=policies.current.version,
+                database=settings.database,
+                guild_ids=tuple(settings.guild_ids),
+                intents=tuple(name for name, on in bot.intents if on),
+            )
+        )
+
+    outbox = Outbox(
+        store, bot.actions, clock, dm_limits_from(policies), after_send=after_send, events=events
     )
-    task = asyncio.create_task(bot.start(token), name="followback-client")
+    timers = TimerScheduler(store, clock)
+    followers = FollowerService(
+        store,
+        policies,
+        clock,
+        bot.directory,
+        bot_user_id=bot.user.id,
+        churn_window=parse_duration(settings.churn_window),
+        owner_id=owner_id,
+        hooks=Hooks(wake_outbox=outbox.wake, schedule_timer=timers.schedule),
+        events=events,
+    )
+    followers.register_timers(timers)
+    owner = OwnerNotices(store, clock, owner_id, wake_outbox=outbox.wake)
+
+    await outbox.recover()
+    timers.start()
+    stack.callback(timers.shutdown)
+    rebuilt = await timers.rebuild()
+    resumed = await followers.resume_unprocessed()
+    followers.start()
+    stack.push_async_callback(followers.stop)
+    outbox.start()
+    stack.push_async_callback(outbox.stop)
+    log.info("start-up: %d timers rebuilt, %d stored events decided", rebuilt, resumed)
+
+    bot.attach(Services(followers=followers, policies=policies, owner_id=owner_id))
+    task = connection.open()
     ready = asyncio.create_task(bot.caught_up.wait())
     await asyncio.wait({task, ready}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED)
     if not ready.done():
         ready.cancel()
-        await bot.close()
-        await store.close()
         if task.done() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]
         raise TimeoutError("the bot did not become ready in time")
     if watch_policy:
-        policies.start_watching(policy_watch_interval, on_error=bot.tell_owner_policy_broken)
-    return Running(bot, store, policies, task)
+        policies.start_watching(policy_watch_interval, on_error=owner.policy_broken)
+        stack.push_async_callback(policies.stop)
+    return Running(bot, store, policies, followers, owner, task, stack)
 
 
 def _configure_logging(level: str) -> None:
@@ -84,23 +188,13 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
-def run_bot() -> int:
-    """`followback run`: Discord with the token from .env; no token runs the demo.
+def run_bot(settings: Settings) -> int:
+    """`followback run` with a token (cli.py plays the demo when there is none).
 
-    Order matters: settings are checked, then the token is tried against the API, and only
-    then are the database's folder, lock and file created. Known failures print one line.
+    Order matters: the token is tried against the API, and only then are the database's
+    folder, lock and file created. Known failures print one line.
     """
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        for line in str(exc).splitlines():
-            print(f"followback: {line}", file=sys.stderr)
-        return 2
-    if settings.token is None or not settings.token.get_secret_value():
-        print("followback: no DISCORD_TOKEN in .env; running the demo against the local stand-in")
-        from bot.demo import run_demo
-
-        return run_demo()
+    assert settings.token is not None
     token = settings.token.get_secret_value()
     if settings.api_base:
         from bot.client.target import point_discord_at

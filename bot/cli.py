@@ -150,10 +150,28 @@ def _dispatch(argv: Sequence[str] | None) -> int:
 
         return run_demo(database=args.database)
     if args.command == "run":
-        from bot.app import run_bot
-
-        return run_bot()
+        return _run()
     return 2
+
+
+def _run() -> int:
+    """`followback run`: settings checked first; no token in .env plays the demo instead."""
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            print(f"followback: {line}", file=sys.stderr)
+        return 2
+    if settings.token is None or not settings.token.get_secret_value():
+        print("followback: no DISCORD_TOKEN in .env; running the demo against the local stand-in")
+        from bot.demo import run_demo
+
+        return run_demo()
+    from bot.app import run_bot
+
+    return run_bot(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

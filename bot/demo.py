@@ -34,6 +34,8 @@ from bot.service.events import (
     Event,
     EventBus,
     MemberLeft,
+    PolicyBroken,
+    PolicyReloaded,
     RoleChangedByHand,
 )
 from bot.settings import Settings
@@ -82,8 +84,8 @@ class Tally:
     unfollowed_by_hand: set[int] = field(default_factory=set)
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, BotStarted | CatchUpDone):
-            return  # about the bot or a guild, not a member
+        if isinstance(event, BotStarted | CatchUpDone | PolicyReloaded | PolicyBroken):
+            return  # about the bot, a guild or the policy, not a member
         self.names[event.user_id] = event.member
         if isinstance(event, DecisionMade):
             self.decisions += 1

@@ -18,6 +18,8 @@ from bot.service.events import (
     Event,
     MemberLeft,
     MemberPending,
+    PolicyBroken,
+    PolicyReloaded,
     RoleChangedByHand,
     TimerFired,
     TimerOutcome,
@@ -41,6 +43,8 @@ def describe(event: Event) -> str | None:
     match event:
         case DecisionMade():
             return decision_line(event)
+        case ActionDone(kind="owner_dm", text=text):
+            return f"sent the owner a DM: {(text or '').splitlines()[0]!r}"
         case ActionDone(member=name, kind=kind, text=text):
             what = _DONE.get(kind, f"did {kind} for")
             return f"{what} {name}: {text!r}" if text is not None else f"{what} {name}"
@@ -63,6 +67,10 @@ def describe(event: Event) -> str | None:
                 f"caught up with guild {event.guild_id}: {event.joins} new, {event.leaves} left, "
                 f"{event.screened} passed screening, {event.roles_by_hand} role changes by hand"
             )
+        case PolicyReloaded(path=path, version=version):
+            return f"policy reloaded: {path} (version {version})"
+        case PolicyBroken(path=path, version_in_force=version):
+            return f"the edit of {path} has problems; version {version} stays in force"
         case BotStarted():
             return None  # start_lines(): several lines, for the run log
     return None

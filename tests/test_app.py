@@ -13,7 +13,8 @@ import discord
 import pytest
 from pydantic import SecretStr
 
-from bot.app import Running, _run_forever, run_bot, start_bot
+from bot.app import Running, _run_forever, start_bot
+from bot.cli import main
 from bot.client.bot import MissingIntents
 from bot.client.target import point_discord_at, reset_discord_target
 from bot.policy import load_policy
@@ -116,7 +117,9 @@ async def test_a_good_start_decides_a_join(serve: Callable[..., object], tmp_pat
     standin, world = await serve()  # type: ignore[misc]
     running = await start(tmp_path, world)
     try:
-        assert running.bot.owner_user_id == world.owner_id
+        # discord.py's own owner check follows FOLLOWBACK_OWNER_ID
+        assert running.bot.owner_id == world.owner_id
+        assert await running.bot.is_owner(discord.Object(world.owner_id))  # type: ignore[arg-type]
         uid = await standin.join(world.guild_id, username="fb_ann", avatar="c0ffee")
         for _ in range(200):
             if await running.store.decisions_for(world.guild_id, uid):
@@ -149,7 +152,7 @@ def test_run_with_a_malformed_owner_id_exits_2_naming_it(
     clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clean_env.setenv("FOLLOWBACK_OWNER_ID", "not-a-number")
-    assert run_bot() == 2
+    assert main(["run"]) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1
@@ -198,7 +201,7 @@ def test_run_with_a_refused_token_exits_1_and_says_so(
     clean_env.setenv("FOLLOWBACK_API_BASE", standin.base_url)
     clean_env.setenv("FOLLOWBACK_POLICY", str(POLICY))
     clean_env.setenv("FOLLOWBACK_DATABASE", str(tmp_path / "bot.sqlite3"))
-    assert run_bot() == 1
+    assert main(["run"]) == 1
     err = capsys.readouterr().err
     assert "refused the token" in err
     assert "wrong" not in err  # the token itself is never printed
@@ -215,7 +218,7 @@ def test_run_with_the_members_intent_off_exits_1_and_says_where_to_enable_it(
     clean_env.setenv("FOLLOWBACK_API_BASE", standin.base_url)
     clean_env.setenv("FOLLOWBACK_POLICY", str(POLICY))
     clean_env.setenv("FOLLOWBACK_DATABASE", str(tmp_path / "bot.sqlite3"))
-    assert run_bot() == 1
+    assert main(["run"]) == 1
     err = capsys.readouterr().err
     assert "Server Members Intent" in err
     assert "Developer Portal" in err
@@ -234,7 +237,7 @@ def test_run_with_a_broken_policy_exits_1_naming_the_problem(
     clean_env.setenv("FOLLOWBACK_API_BASE", standin.base_url)
     clean_env.setenv("FOLLOWBACK_POLICY", str(broken))
     clean_env.setenv("FOLLOWBACK_DATABASE", str(tmp_path / "bot.sqlite3"))
-    assert run_bot() == 1
+    assert main(["run"]) == 1
     err = capsys.readouterr().err
     assert "policy file has problems" in err and "broken.yaml" in err
 

@@ -140,3 +140,21 @@ def test_a_reader_that_goes_away_gets_no_traceback(argv: list[str]) -> None:
     err = process.stderr.read().decode()
     assert process.wait(30) != 0  # the output was cut short
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_run_without_a_token_plays_the_demo(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env
+    for name in ("DISCORD_TOKEN", "FOLLOWBACK_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    played: list[bool] = []
+
+    def demo(database: str | None = None) -> int:
+        played.append(True)
+        return 0
+
+    monkeypatch.setattr("bot.demo.run_demo", demo)
+    assert main(["run"]) == 0
+    assert played == [True]
+    assert "no DISCORD_TOKEN" in capsys.readouterr().out

@@ -1,35 +1,48 @@
-"""The discord.py client: wires the store, the policy and the services at start-up."""
+"""The discord.py client: gateway events in, through the cogs, to services built by bot.app.
+
+The client builds nothing but its own Discord-side parts (the guild directory, the
+action gateway, own role-change echoes). `bot.app` logs it in, builds the store and the
+services, attaches them, then connects: the composition root is there, not here.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import discord
 from discord.ext import commands
 
 from bot.client.actions import DiscordActions
 from bot.client.directory import GuildDirectory
-from bot.policy import PolicyError, parse_duration
 from bot.service.clock import Clock
-from bot.service.events import BotStarted, EventBus
 from bot.service.followers import FollowerService
-from bot.service.outbox import DmLimits, Outbox
-from bot.service.planning import Hooks
 from bot.service.policy_holder import PolicyHolder
-from bot.service.timers import TimerScheduler
 from bot.settings import Settings
-from bot.store import ActionSpec, OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
 ROLE_ECHO_WINDOW = 15.0  # seconds an own role change's gateway echo is expected
+# Loaded by name in setup_hook; each module has a `setup(bot)` (no import of them here).
+EXTENSIONS = ("bot.client.cogs.followers",)
+# Components that must keep working across restarts (discord.ui.DynamicItem classes).
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = ()
 
 
 class MissingIntents(Exception):
     """A privileged intent is not enabled in the Developer Portal."""
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the cogs hand gateway events to (built by bot.app once logged in)."""
+
+    followers: FollowerService
+    policies: PolicyHolder
+    owner_id: int | None  # whose mentions count as activity (delegates' do not)
 
 
 def make_intents(message_content: bool = True) -> discord.Intents:
@@ -41,121 +54,91 @@ def make_intents(message_content: bool = True) -> discord.Intents:
     return intents
 
 
-class FollowbackBot(commands.Bot):
-    followers: FollowerService
-    outbox: Outbox
-    timers: TimerScheduler
+def owner_options(settings: Settings) -> dict[str, Any]:
+    """discord.py's owner_id / owner_ids from the settings (it accepts only one of them):
+    `is_owner()` then honours FOLLOWBACK_OWNER_ID and the delegates."""
+    owners = set(settings.delegate_ids)
+    if not owners:
+        return {} if settings.owner_id is None else {"owner_id": settings.owner_id}
+    if settings.owner_id is not None:
+        owners.add(settings.owner_id)
+    return {"owner_ids": owners}
 
+
+class FollowbackBot(commands.Bot):
     def __init__(
         self,
         *,
         settings: Settings,
-        store: Store,
-        policies: PolicyHolder,
         clock: Clock,
-        events: EventBus | None = None,
-        after_send: Callable[[OutboxRow], Awaitable[None]] | None = None,
         message_content: bool = True,
-        **options: object,
+        **options: Any,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=make_intents(message_content),
             allowed_mentions=discord.AllowedMentions.none(),  # never ping anyone
             help_command=None,
-            **options,  # type: ignore[arg-type]
+            **owner_options(settings),
+            **options,
         )
         self.settings = settings
-        self.store = store
-        self.policies = policies
         self.clock = clock
-        self.owner_user_id: int | None = settings.owner_id
         self.directory = GuildDirectory(self)
-        self.events = events or EventBus()
-        self._after_send = after_send
+        self.actions = DiscordActions(self, self.expect_role_echo)
+        self._services: Services | None = None
         self._role_echoes: dict[tuple[int, int], float] = {}
         self.caught_up = asyncio.Event()  # set once start-up catch-up has run
 
-    # --- start-up -------------------------------------------------------------------
+    # --- start-up (in bot.app's order: login, check_intents, attach, connect) ----------
 
     async def setup_hook(self) -> None:
-        assert self.user is not None
-        app = await self.application_info()
-        if not _check_intents(app, self.intents):
+        for name in EXTENSIONS:
+            await self.load_extension(name)
+        if PERSISTENT_ITEMS:
+            self.add_dynamic_items(*PERSISTENT_ITEMS)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Publish the slash commands; guarded: nothing to publish means no request, and a
+        refused sync is logged, never fatal (the bot still follows back)."""
+        if not self.tree.get_commands():
+            return
+        try:
+            await self.tree.sync()
+        except discord.HTTPException as exc:
+            log.warning("slash commands not synced: %s", exc)
+
+    def check_intents(self) -> None:
+        """After login: name a missing privileged intent before the gateway closes (4014)."""
+        assert self.application is not None, "log in first"
+        if not _check_intents(self.application, self.intents):
             # Asking for an intent the portal has not enabled closes the gateway (4014).
             self._connection._intents.message_content = False
-        if self.owner_user_id is None and app.owner is not None:
-            self.owner_user_id = app.owner.id
-        if self.events.listening:
-            self.events.emit(
-                BotStarted(
-                    policy_path=self.policies.path,
-                    policy_version=self.policies.current.version,
-                    database=self.settings.database,
-                    guild_ids=tuple(self.settings.guild_ids),
-                    intents=tuple(name for name, on in self.intents if on),
-                )
-            )
 
-        self.followers = FollowerService(
-            self.store,
-            self.policies,
-            self.clock,
-            self.directory,
-            bot_user_id=self.user.id,
-            churn_window=parse_duration(self.settings.churn_window),
-            owner_id=self.owner_user_id,
-            hooks=Hooks(
-                wake_outbox=lambda: self.outbox.wake(),
-                schedule_timer=lambda due: self.timers.schedule(due),
-            ),
-            events=self.events,
-        )
-        self.outbox = Outbox(
-            self.store,
-            DiscordActions(self, self.expect_role_echo),
-            self.clock,
-            self._dm_limits,
-            after_send=self._after_send,
-            events=self.events,
-        )
-        self.timers = TimerScheduler(self.store, self.clock, self.followers.timer_due)
+    def resolve_owner(self) -> int | None:
+        """The owner: FOLLOWBACK_OWNER_ID, else the application's owner (known after login),
+        who then also counts for `is_owner()`."""
+        if self.settings.owner_id is not None:
+            return self.settings.owner_id
+        app = self.application
+        if app is None or app.owner is None:
+            return None
+        if self.owner_ids:
+            self.owner_ids = {*self.owner_ids, app.owner.id}
+        else:
+            self.owner_id = app.owner.id
+        return app.owner.id
 
-        await self.outbox.recover()
-        self.timers.start()
-        rebuilt = await self.timers.rebuild()
-        resumed = await self.followers.resume_unprocessed()
-        self.followers.start()
-        self.outbox.start()
-        log.info("start-up: %d timers rebuilt, %d stored events decided", rebuilt, resumed)
+    def attach(self, services: Services) -> None:
+        """The services the cogs hand events to: attached before the gateway connects."""
+        self._services = services
 
-        from bot.client.cogs.followers import FollowersCog
-
-        await self.add_cog(FollowersCog(self))
-
-    async def tell_owner_policy_broken(self, error: PolicyError) -> None:
-        """A broken edit: the owner hears of it by DM (through the outbox, once)."""
-        if self.owner_user_id is None:
-            return
-        problems = str(error)
-        if len(problems) > 1500:
-            problems = problems[:1500] + "\n..."
-        text = (
-            "Your policy file has problems, so the previous policy stays in force:\n"
-            f"```\n{problems}\n```"
-        )
-        action = ActionSpec("dm", {"text": text, "owner_notice": True})
-        await self.store.enqueue_actions(0, self.owner_user_id, [action], self.clock.now())
-        self.outbox.wake()
-
-    def _dm_limits(self) -> DmLimits:
-        policy = self.policies.current
-        return DmLimits(
-            per_day=policy.limits.dms_per_day,
-            spacing=policy.limits.dm_spacing,
-            cooldown=policy.limits.dm_cooldown,
-            timezone=policy.owner.timezone,
-        )
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("no services attached: bot.app attaches them before connecting")
+        return self._services
 
     def watches(self, guild_id: int) -> bool:
         return not self.settings.guild_ids or guild_id in self.settings.guild_ids
@@ -168,15 +151,6 @@ class FollowbackBot(commands.Bot):
     def is_role_echo(self, guild_id: int, user_id: int) -> bool:
         until = self._role_echoes.pop((guild_id, user_id), None)
         return until is not None and until >= time.monotonic()
-
-    async def close(self) -> None:
-        if hasattr(self, "followers"):
-            await self.followers.stop()
-        if hasattr(self, "outbox"):
-            await self.outbox.stop()
-        if hasattr(self, "timers"):
-            self.timers.shutdown()
-        await super().close()
 
 
 def _check_intents(app: discord.AppInfo, intents: discord.Intents) -> bool:
@@ -201,4 +175,4 @@ def _check_intents(app: discord.AppInfo, intents: discord.Intents) -> bool:
     return True
 
 
-__all__ = ["FollowbackBot", "MissingIntents", "make_intents"]
+__all__ = ["FollowbackBot", "MissingIntents", "Services", "make_intents", "owner_options"]

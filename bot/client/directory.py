@@ -11,6 +11,10 @@ class GuildDirectory:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 
+    def guild_known(self, guild_id: int) -> bool:
+        # Once the client is ready, a guild it does not have will not come: act anyway.
+        return self._client.get_guild(guild_id) is not None or self._client.is_ready()
+
     def role_id(self, guild_id: int, name_or_id: str) -> int | None:
         guild = self._client.get_guild(guild_id)
         if guild is None:

@@ -7,7 +7,7 @@ into the real moment an APScheduler job must run.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -39,3 +39,7 @@ class ScaledClock:
 
     def real_time_for(self, moment: datetime) -> datetime:
         return self._real_start + (moment - self._virtual_start) / self.speed
+
+    def advance(self, by: timedelta) -> None:
+        """Jump virtual time forward (tests: what is due later is due now)."""
+        self._virtual_start += by

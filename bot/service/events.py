@@ -51,6 +51,23 @@ class BotStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyReloaded:
+    """An edit of the policy file is in force (a new version)."""
+
+    path: Path
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyBroken:
+    """An edit of the policy file has problems: the previous policy stays in force."""
+
+    path: Path
+    problems: str  # the loader's report: file, line, field per problem
+    version_in_force: str
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionMade:
     """A decision was stored (after its commit)."""
 
@@ -146,6 +163,8 @@ class CatchUpDone:
 
 Event = (
     BotStarted
+    | PolicyReloaded
+    | PolicyBroken
     | DecisionMade
     | MemberPending
     | MemberLeft

@@ -30,12 +30,14 @@ from bot.service.events import (
 )
 from bot.service.planning import Directory, Hooks, Plan, Planner
 from bot.service.policy_holder import PolicyHolder
+from bot.service.timers import FIRED, Fired, NotYet, TimerResult, TimerScheduler
 from bot.store import (
     FOLLOWER_EVENT_KINDS,
     ActionSpec,
     JoinInput,
     MemberRow,
     Store,
+    TimerKind,
     TimerRow,
     UserInfo,
 )
@@ -43,13 +45,15 @@ from bot.store import (
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+# A timer due before the client knows its guild (start-up) is tried again this much later.
+GUILD_NOT_KNOWN_RETRY = timedelta(seconds=2)
 
 
 @dataclass(slots=True)
 class _Work:
     join: JoinInput | None
     task: Callable[[], Awaitable[object]] | None
-    done: asyncio.Future[None]
+    done: asyncio.Future[object]  # the task's result (None for joins)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,7 @@ class FollowerService:
         self._churn_window = churn_window
         self.hooks = hooks or Hooks()
         self.events = events or EventBus()
+        self._directory = directory
         self._planner = Planner(store, policies, directory, bot_user_id, self.events)
         # Neither the bot nor the owner is ever treated as a follower.
         self._not_followers = {bot_user_id} | ({owner_id} if owner_id is not None else set())
@@ -106,8 +111,8 @@ class FollowerService:
 
     def _submit(
         self, join: JoinInput | None = None, task: Callable[[], Awaitable[object]] | None = None
-    ) -> asyncio.Future[None]:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    ) -> asyncio.Future[object]:
+        done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         if task is not None:
             # Failures are logged by the worker; callers need not look at every future.
             done.add_done_callback(_retrieve)
@@ -140,7 +145,7 @@ class FollowerService:
     @staticmethod
     async def _settle(works: list[_Work], job: Awaitable[object]) -> None:
         try:
-            await job
+            result = await job
         except Exception as exc:
             # Stored events not yet decided are decided at the next start.
             log.exception("follower pipeline step failed")
@@ -154,7 +159,7 @@ class FollowerService:
             return
         for work in works:
             if not work.done.done():
-                work.done.set_result(None)
+                work.done.set_result(result if work.join is None else None)
 
     # --- events -------------------------------------------------------------------
 
@@ -166,31 +171,47 @@ class FollowerService:
         *,
         pending: bool = False,
         kind: str = "join",
-    ) -> asyncio.Future[None]:
+    ) -> asyncio.Future[object]:
         """A follower arrived: stored first; decided unless screening is pending."""
         if user.user_id in self._not_followers:
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
             done.set_result(None)
             return done
         return self._submit(join=JoinInput(guild_id, user, joined_at, pending, kind))
 
-    def screening_done(self, guild_id: int, user_id: int) -> asyncio.Future[None]:
+    def screening_done(self, guild_id: int, user_id: int) -> asyncio.Future[object]:
         return self._submit(task=lambda: self._screening_done(guild_id, user_id))
 
-    def member_left(self, guild_id: int, user_id: int) -> asyncio.Future[None]:
+    def member_left(self, guild_id: int, user_id: int) -> asyncio.Future[object]:
         return self._submit(task=lambda: self._member_left(guild_id, user_id))
 
     def follow_role_changed_by_hand(
         self, guild_id: int, user_id: int, has_role: bool
-    ) -> asyncio.Future[None]:
+    ) -> asyncio.Future[object]:
         return self._submit(task=lambda: self._role_by_hand(guild_id, user_id, has_role))
 
-    def message_seen(self, guild_id: int, author_id: int, **counters: int) -> asyncio.Future[None]:
+    def message_seen(
+        self, guild_id: int, author_id: int, **counters: int
+    ) -> asyncio.Future[object]:
         return self._submit(task=lambda: self._store.bump_activity(guild_id, author_id, **counters))
 
-    def timer_due(self, timer: TimerRow) -> asyncio.Future[None]:
-        """A late follow-back or an observe window fell due: check the member again."""
-        return self._submit(task=lambda: self._timer_due(timer))
+    def register_timers(self, timers: TimerScheduler) -> None:
+        """Late follow-backs and observe windows are handled here, in the member's order."""
+        timers.register(TimerKind.LATER, self.late_follow_back_due)
+        timers.register(TimerKind.OBSERVE, self.observe_window_due)
+
+    async def late_follow_back_due(self, timer: TimerRow) -> TimerResult:
+        """A late follow-back fell due: follow back unless something changed."""
+        return await self._submit_for(lambda: self._late_due(timer))
+
+    async def observe_window_due(self, timer: TimerRow) -> TimerResult:
+        """An observe window ended: decide again on what was seen."""
+        return await self._submit_for(lambda: self._observe_due(timer))
+
+    async def _submit_for(self, task: Callable[[], Awaitable[TimerResult]]) -> TimerResult:
+        result = await self._submit(task=task)
+        assert isinstance(result, Fired | NotYet)
+        return result
 
     async def catch_up(self, guild_id: int, present: Sequence[PresentMember]) -> int:
         """Joins, leaves, screening and role edits that happened while the bot was offline.
@@ -315,40 +336,61 @@ class FollowerService:
             name = _label(member) if member else str(user_id)
             self.events.emit(RoleChangedByHand(now, guild_id, user_id, name, has_role))
 
-    async def _timer_due(self, timer: TimerRow) -> None:
-        now = self._clock.now()
-        member = await self._store.get_member(timer.guild_id, timer.user_id)
+    async def _late_due(self, timer: TimerRow) -> TimerResult:
+        member = await self._still_here(timer)
+        if isinstance(member, NotYet | Fired):
+            return member
+        actions, outcome = self._planner.late_follow_back(member)
+        if await self._fire(timer, member, outcome, actions) and actions:
+            self.hooks.wake_outbox()
+        return FIRED
 
-        async def fire(outcome: TimerOutcome, actions: Sequence[ActionSpec] = ()) -> bool:
-            fired = await self._store.fire_timer(timer.id, now, outcome, actions=actions)
-            if fired and self.events.listening:
-                name = _label(member) if member else str(timer.user_id)
-                self.events.emit(
-                    TimerFired(now, timer.guild_id, timer.user_id, name, timer.kind, outcome)
-                )
-            return fired
-
-        if member is None or not member.present:
-            await fire(TimerOutcome.LEFT)
-            return
-        if member.joined_at is not None and member.joined_at > timer.created_at:
-            # Set during an earlier stay; the rejoin was decided on its own.
-            await fire(TimerOutcome.EARLIER_STAY)
-            return
-        if timer.kind == "later":
-            actions, outcome = self._planner.late_follow_back(member)
-            if await fire(outcome, actions) and actions:
-                self.hooks.wake_outbox()
-            return
+    async def _observe_due(self, timer: TimerRow) -> TimerResult:
+        member = await self._still_here(timer)
+        if isinstance(member, NotYet | Fired):
+            return member
         latest = await self._store.latest_decision(timer.guild_id, timer.user_id)
         if latest is not None and latest.observed and latest.decided_at >= timer.created_at:
-            await fire(TimerOutcome.ALREADY_DECIDED)
-            return
+            await self._fire(timer, member, TimerOutcome.ALREADY_DECIDED)
+            return FIRED
+        now = self._clock.now()
         event_id = await self._store.record_event(
             timer.guild_id, timer.user_id, "timer", {"timer_id": timer.id}, now
         )
         await self._decide_one(member, event_id, observed=True)
-        await fire(TimerOutcome.DECIDED_AGAIN)
+        await self._fire(timer, member, TimerOutcome.DECIDED_AGAIN)
+        return FIRED
+
+    async def _still_here(self, timer: TimerRow) -> MemberRow | NotYet | Fired:
+        """The member a timer is for, still in the stay it was set in; else the timer is
+        settled (FIRED) or, while the guild is not known yet, put off (NotYet)."""
+        if not self._directory.guild_known(timer.guild_id):
+            return NotYet(GUILD_NOT_KNOWN_RETRY)
+        member = await self._store.get_member(timer.guild_id, timer.user_id)
+        if member is None or not member.present:
+            await self._fire(timer, member, TimerOutcome.LEFT)
+            return FIRED
+        if member.joined_at is not None and member.joined_at > timer.created_at:
+            # Set during an earlier stay; the rejoin was decided on its own.
+            await self._fire(timer, member, TimerOutcome.EARLIER_STAY)
+            return FIRED
+        return member
+
+    async def _fire(
+        self,
+        timer: TimerRow,
+        member: MemberRow | None,
+        outcome: TimerOutcome,
+        actions: Sequence[ActionSpec] = (),
+    ) -> bool:
+        now = self._clock.now()
+        fired = await self._store.fire_timer(timer.id, now, outcome, actions=actions)
+        if fired and self.events.listening:
+            name = _label(member) if member else str(timer.user_id)
+            self.events.emit(
+                TimerFired(now, timer.guild_id, timer.user_id, name, timer.kind, outcome)
+            )
+        return fired
 
 
 def _label(member: MemberRow) -> str:
@@ -359,6 +401,6 @@ async def _nothing() -> None:
     return None
 
 
-def _retrieve(future: asyncio.Future[None]) -> None:
+def _retrieve(future: asyncio.Future[object]) -> None:
     if not future.cancelled():
         future.exception()

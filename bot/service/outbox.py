@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 from bot.service.actions import ActionFailed, ActionGateway, Verdict
 from bot.service.clock import Clock
 from bot.service.events import ActionDone, ActionRefused, EventBus, member_label
-from bot.store import OutboxRow, Store
+from bot.service.policy_holder import PolicyHolder
+from bot.store import OutboxKind, OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
-MESSAGE_KINDS = frozenset({"dm", "reply"})
+MESSAGE_KINDS = frozenset({OutboxKind.DM, OutboxKind.REPLY, OutboxKind.OWNER_DM})
 # Discord dedupes an enforced nonce for "a few minutes"; stay well inside that.
 NONCE_WINDOW = timedelta(minutes=2)
 
@@ -35,6 +36,21 @@ class DmLimits:
     spacing: timedelta
     cooldown: timedelta
     timezone: str = "UTC"
+
+
+def dm_limits_from(policies: PolicyHolder) -> Callable[[], DmLimits]:
+    """The DM limits of the policy in force, read at each DM (a reload applies at once)."""
+
+    def limits() -> DmLimits:
+        policy = policies.current
+        return DmLimits(
+            per_day=policy.limits.dms_per_day,
+            spacing=policy.limits.dm_spacing,
+            cooldown=policy.limits.dm_cooldown,
+            timezone=policy.owner.timezone,
+        )
+
+    return limits
 
 
 def nonce_for(row_id: int) -> str:
@@ -170,8 +186,8 @@ class Outbox:
 
     async def _process(self, row: OutboxRow) -> None:
         now = self._clock.now()
-        # Notices to the owner are not unsolicited DMs: the follower limits do not apply.
-        if row.kind == "dm" and not row.payload.get("owner_notice"):
+        # Only DMs to followers count against the DM limits (OWNER_DM rows do not).
+        if row.kind == OutboxKind.DM:
             limits = self._dm_limits()
             slot = await self._store.dm_slot(
                 row.user_id,
@@ -236,7 +252,7 @@ class Outbox:
                 row.guild_id, row.user_id, int(payload["role_id"]), payload.get("reason", "")
             )
             return {}
-        if row.kind == "dm":
+        if row.kind in (OutboxKind.DM, OutboxKind.OWNER_DM):
             message_id = await self._gateway.send_dm(
                 row.user_id, payload["text"], nonce_for(row.id)
             )

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 class Directory(Protocol):
     """What the pipeline needs to know about a guild, answered by the Discord layer."""
 
+    def guild_known(self, guild_id: int) -> bool:
+        """False only while the client is still learning its guilds (start-up)."""
+        ...
+
     def role_id(self, guild_id: int, name_or_id: str) -> int | None: ...
 
     def member_roles(self, guild_id: int, user_id: int) -> frozenset[str]: ...

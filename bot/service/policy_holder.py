@@ -9,21 +9,23 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.policy import Policy, PolicyError, load_policy
+from bot.service.events import EventBus, PolicyBroken, PolicyReloaded
 
 log = logging.getLogger(__name__)
 
 
 class PolicyHolder:
-    def __init__(self, path: Path, policy: Policy) -> None:
+    def __init__(self, path: Path, policy: Policy, events: EventBus | None = None) -> None:
         self.path = path
         self.current = policy
+        self._events = events or EventBus()
         self._mtime = self._stat()
         self._watch: asyncio.Task[None] | None = None
 
     @classmethod
-    def load(cls, path: Path) -> PolicyHolder:
+    def load(cls, path: Path, events: EventBus | None = None) -> PolicyHolder:
         """Load at start-up; a broken file here is fatal (PolicyError propagates)."""
-        return cls(path, load_policy(path))
+        return cls(path, load_policy(path), events)
 
     def _stat(self) -> float:
         try:
@@ -38,10 +40,12 @@ class PolicyHolder:
             policy = load_policy(self.path)
         except PolicyError as exc:
             log.error("policy not reloaded, the previous one stays in force:\n%s", exc)
+            self._events.emit(PolicyBroken(self.path, str(exc), self.current.version))
             return exc
-        if policy.version != self.current.version:
-            log.info("policy reloaded: %s (version %s)", self.path, policy.version)
+        changed = policy.version != self.current.version
         self.current = policy
+        if changed:
+            self._events.emit(PolicyReloaded(self.path, policy.version))
         return None
 
     def start_watching(

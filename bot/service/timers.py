@@ -1,9 +1,14 @@
-"""Timers live in the store; one APScheduler job waits for the earliest of them.
+"""Everything that falls due, in one place: timers live in the store, one APScheduler job
+waits for the earliest of them, and a registry hands each to the handler of its kind.
 
-At start the job is rebuilt from the store, so a timer that fell due while the
-bot was down runs at once. When the job runs it fires every due timer, then
-re-arms itself for the next one: thousands of timers cost one job, not
-thousands. The store's `fire_timer` makes each timer act at most once.
+At start the job is rebuilt from the store, so a timer that fell due while the bot was
+down runs at once. When the job runs it fires every due timer, then re-arms itself for
+the next one: thousands of timers cost one job, not thousands. Each kind has one
+handler (`register(TimerKind.LATER, handler)`), as RoboDanny dispatches
+`{event}_timer_complete`; the handler records its outcome through the store, whose
+`fire_timer` makes each timer act at most once, and says `FIRED`, or `NotYet(...)` when
+it cannot act yet (the guild is not known yet): such a timer stays due and is tried
+again later, never consumed.
 """
 
 from __future__ import annotations
@@ -11,29 +16,51 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from bot.service.clock import Clock
-from bot.store import Store, TimerRow
+from bot.store import Store, TimerKind, TimerRow
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "followback-timers"
 
 
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """The handler settled the timer (its outcome is in the store)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotYet:
+    """The handler cannot act yet: the timer stays due and is tried again after this."""
+
+    retry_after: timedelta = timedelta(seconds=5)
+
+
+FIRED = Fired()
+TimerResult = Fired | NotYet
+TimerHandler = Callable[[TimerRow], Awaitable[TimerResult]]
+
+
 class TimerScheduler:
-    def __init__(
-        self, store: Store, clock: Clock, fire: Callable[[TimerRow], Awaitable[None]]
-    ) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
-        self._fire = fire
+        self._handlers: dict[TimerKind, TimerHandler] = {}
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._armed_for: datetime | None = None
         self._lock = asyncio.Lock()
+
+    def register(self, kind: TimerKind, handler: TimerHandler) -> None:
+        """The one handler for timers of this kind (a second one is a wiring mistake)."""
+        if kind in self._handlers:
+            raise ValueError(f"timers of kind {kind!r} already have a handler")
+        self._handlers[kind] = handler
 
     def start(self) -> None:
         self.scheduler.start()
@@ -71,8 +98,11 @@ class TimerScheduler:
         )
 
     async def fire_due(self) -> int:
-        """Fire every timer due now, then wait for the next one."""
-        fired = 0
+        """Hand every timer due now to its handler, then wait for the next one.
+
+        Returns how many were handed over (a timer put off with NotYet counts too).
+        """
+        handed = 0
         async with self._lock:
             self._armed_for = None
             while True:
@@ -80,12 +110,26 @@ class TimerScheduler:
                 if not due:
                     break
                 for timer in due:
-                    try:
-                        await self._fire(timer)
-                    except Exception:
-                        # Recorded as failed, so one bad timer cannot stall the rest.
-                        log.exception("timer %s (%s) failed", timer.id, timer.kind)
-                        await self._store.cancel_timer(timer.id, self._clock.now(), "failed")
-                    fired += 1
+                    await self._dispatch(timer)
+                    handed += 1
             self._arm(await self._store.next_timer_due())
-        return fired
+        return handed
+
+    async def _dispatch(self, timer: TimerRow) -> None:
+        handler = self._handlers.get(TimerKind(timer.kind))
+        if handler is None:
+            log.error("timer %s: nothing handles timers of kind %r", timer.id, timer.kind)
+            await self._store.cancel_timer(timer.id, self._clock.now(), "failed: no handler")
+            return
+        try:
+            result = await handler(timer)
+        except Exception:
+            # Recorded as failed, so one bad timer cannot stall the rest.
+            log.exception("timer %s (%s) failed", timer.id, timer.kind)
+            await self._store.cancel_timer(timer.id, self._clock.now(), "failed")
+            return
+        if isinstance(result, NotYet):
+            # Still scheduled: due again a little later, so the loop above moves on.
+            until = self._clock.now() + result.retry_after
+            await self._store.postpone_timer(timer.id, until)
+            log.info("timer %s (%s) cannot act yet; again at %s", timer.id, timer.kind, until)

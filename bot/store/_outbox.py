@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.store.db import dump_json, from_db_or_none, placeholders, to_db
+from bot.store.kinds import OutboxKind
 from bot.store.rows import ActionSpec, OutboxRow, columns, outbox_row
 
+_KINDS = frozenset(OutboxKind)
 _SELECT = f"SELECT {columns(OutboxRow)} FROM outbox"  # noqa: S608 (constant columns)
 _DUE = f"{_SELECT} WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?"
 _IN_DOUBT = f"{_SELECT} WHERE status = 'sending' ORDER BY id"
@@ -61,6 +63,8 @@ def insert_actions(
     now = to_db(at)
     ids: list[int] = []
     for action in actions:
+        if action.kind not in _KINDS:  # the table has no CHECK: the kinds are OutboxKind
+            raise sqlite3.IntegrityError(f"unknown outbox kind {action.kind!r}")
         not_before = now if action.not_before is None else to_db(action.not_before)
         cur = conn.execute(
             _INSERT,

@@ -1,4 +1,5 @@
-"""The timers table: late follow-backs and observe windows, each acting at most once."""
+"""The timers table: everything that falls due (late follow-backs, observe windows, ...),
+each acting at most once."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import sqlite3
 from datetime import datetime
 
 from bot.store.db import from_db_or_none
+from bot.store.kinds import TimerKind
 from bot.store.rows import TimerRow, TimerSpec, columns, timer_row
 
+_KINDS = frozenset(TimerKind)
 _SELECT = f"SELECT {columns(TimerRow)} FROM timers"  # noqa: S608 (constant columns)
 _SCHEDULED = f"{_SELECT} WHERE status = 'scheduled' ORDER BY due, id"
 _DUE = f"{_SELECT} WHERE status = 'scheduled' AND due <= ? ORDER BY due, id LIMIT ?"
@@ -27,6 +30,7 @@ _FINISH = """
 UPDATE timers SET status = 'fired', finished_at = ?, outcome = ?
 WHERE id = ? AND status IN ('scheduled', 'fired')
 """
+_POSTPONE = "UPDATE timers SET due = ? WHERE id = ? AND status = 'scheduled'"
 _CANCEL_ONE = """
 UPDATE timers SET status = 'cancelled', finished_at = ?, outcome = ?
 WHERE id = ? AND status = 'scheduled'
@@ -47,7 +51,9 @@ def insert_timer(
     due: str,
 ) -> None:
     """Schedule a timer (``due`` and ``now`` as stored text). An unknown kind fails the
-    caller's transaction (the table's CHECK)."""
+    caller's transaction (the table has no CHECK: the kinds are TimerKind)."""
+    if timer.kind not in _KINDS:
+        raise sqlite3.IntegrityError(f"unknown timer kind {timer.kind!r}")
     conn.execute(_INSERT, (guild_id, user_id, timer.kind, due, decision_id, now))
 
 
@@ -78,6 +84,10 @@ def fire_timer(
 
 def finish_timer(conn: sqlite3.Connection, timer_id: int, at: str, outcome: str) -> bool:
     return conn.execute(_FINISH, (at, outcome, timer_id)).rowcount == 1
+
+
+def postpone_timer(conn: sqlite3.Connection, timer_id: int, due: str) -> bool:
+    return conn.execute(_POSTPONE, (due, timer_id)).rowcount == 1
 
 
 def cancel_timer(conn: sqlite3.Connection, timer_id: int, at: str, outcome: str) -> bool:

@@ -1,7 +1,8 @@
-"""The kinds of rows the store keeps, defined once (the migration's CHECKs list the same).
+"""The kinds of rows the store keeps, defined once.
 
 StrEnums, like the policy's ``Action``: they compare equal to their text, so callers
-that pass or compare plain strings keep working.
+that pass or compare plain strings keep working. The tables have no CHECK on kind
+(adding a kind needs no table rebuild): the store refuses an unknown kind on insert.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ class OutboxKind(StrEnum):
     REMOVE_ROLE = "remove_role"
     DM = "dm"
     REPLY = "reply"
+    OWNER_DM = "owner_dm"  # a message to the owner: outside the follower DM limits
 
 
 class TimerKind(StrEnum):

@@ -358,6 +358,12 @@ class Store:
             lambda conn: _transactions.fire(conn, timer_id, at, outcome, actions)
         )
 
+    async def postpone_timer(self, timer_id: int, due: datetime) -> bool:
+        """A scheduled timer whose handler cannot act yet: due again at ``due`` (it stays
+        scheduled); False if it had already fired or been cancelled."""
+        moment = to_db(due)
+        return await self._db.run(lambda conn: _timers.postpone_timer(conn, timer_id, moment))
+
     async def cancel_timer(self, timer_id: int, at: datetime, outcome: str) -> bool:
         """scheduled -> cancelled; False if it had already fired or been cancelled."""
         moment = to_db(at)

@@ -1,19 +1,16 @@
-"""The client's own logic that needs no connection: intents, own-role echoes, DM limits."""
+"""The client's own logic that needs no connection: intents, own-role echoes, owners."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
-from pathlib import Path
 
+import discord
 import pytest
 
-from bot.client.bot import FollowbackBot, make_intents
+from bot.client.bot import FollowbackBot, make_intents, owner_options
 from bot.service.clock import ScaledClock
-from bot.service.policy_holder import PolicyHolder
 from bot.settings import Settings
-from bot.store import Store
-from tests.service.helpers import GUILD, T0, write_policy
+from tests.service.helpers import GUILD, T0
 
 
 def test_intents_ask_only_for_what_the_bot_uses() -> None:
@@ -26,20 +23,15 @@ def test_intents_ask_only_for_what_the_bot_uses() -> None:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[FollowbackBot]:
-    policies: PolicyHolder = write_policy(tmp_path / "policy.yaml")
-    store = await Store.open(tmp_path / "x.sqlite3")
+async def bot() -> AsyncIterator[FollowbackBot]:
     client = FollowbackBot(
         settings=Settings(_env_file=None, guild_ids=[GUILD]),  # type: ignore[call-arg]
-        store=store,
-        policies=policies,
         clock=ScaledClock(T0),
     )
     try:
         yield client
     finally:
         await client.close()
-        await store.close()
 
 
 async def test_an_own_role_change_echo_is_recognised_once(bot: FollowbackBot) -> None:
@@ -55,9 +47,29 @@ async def test_it_watches_only_the_configured_guilds(bot: FollowbackBot) -> None
     assert not bot.watches(GUILD + 1)
 
 
-async def test_dm_limits_come_from_the_policy_in_force(bot: FollowbackBot) -> None:
-    limits = bot._dm_limits()
-    assert limits.per_day == 40
-    assert limits.spacing == timedelta(seconds=1)
-    assert limits.cooldown == timedelta(days=1)
-    assert limits.timezone == "Europe/Berlin"
+async def test_services_must_be_attached_before_the_cogs_use_them(bot: FollowbackBot) -> None:
+    with pytest.raises(RuntimeError, match="attach"):
+        _ = bot.services
+
+
+def owners(**values: object) -> dict[str, object]:
+    return owner_options(Settings(_env_file=None, **values))  # type: ignore[call-arg]
+
+
+def test_is_owner_follows_the_owner_and_delegates_from_the_settings() -> None:
+    # commands.Bot takes owner_id or owner_ids, never both
+    assert owners() == {}
+    assert owners(owner_id=7) == {"owner_id": 7}
+    assert owners(owner_id=7, delegate_ids=[8, 9]) == {"owner_ids": {7, 8, 9}}
+    assert owners(delegate_ids=[8]) == {"owner_ids": {8}}
+
+
+async def test_is_owner_honours_followback_owner_id_and_the_delegates() -> None:
+    settings = Settings(_env_file=None, owner_id=7, delegate_ids=[8])  # type: ignore[call-arg]
+    client = FollowbackBot(settings=settings, clock=ScaledClock(T0))
+    try:
+        assert await client.is_owner(discord.Object(7))  # type: ignore[arg-type]
+        assert await client.is_owner(discord.Object(8))  # type: ignore[arg-type]
+        assert not await client.is_owner(discord.Object(9))  # type: ignore[arg-type]
+    finally:
+        await client.close()

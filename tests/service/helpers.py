@@ -16,9 +16,11 @@ from typing import TypeVar
 
 from bot.policy import load_policy_text
 from bot.service.events import Event, EventBus
+from bot.service.followers import FollowerService
 from bot.service.planning import Hooks
 from bot.service.policy_holder import PolicyHolder
-from bot.store import UserInfo
+from bot.service.timers import TimerResult
+from bot.store import TimerKind, TimerRow, UserInfo
 
 E = TypeVar("E")
 
@@ -96,6 +98,10 @@ class FakeDirectory:
 
     roles: dict[tuple[int, str], int] = field(default_factory=lambda: {(GUILD, "Mutuals"): ROLE})
     member_role_names: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
+    unknown_guilds: set[int] = field(default_factory=set)  # not streamed in yet
+
+    def guild_known(self, guild_id: int) -> bool:
+        return guild_id not in self.unknown_guilds
 
     def role_id(self, guild_id: int, name_or_id: str) -> int | None:
         return self.roles.get((guild_id, name_or_id))
@@ -189,3 +195,10 @@ class HookLog:
 
     def of(self, kind: type[E]) -> list[E]:
         return [event for event in self.events if isinstance(event, kind)]
+
+
+async def timer_due(service: FollowerService, timer: TimerRow) -> TimerResult:
+    """Hand a timer to the follower service's handler for its kind, as the scheduler does."""
+    if timer.kind == TimerKind.LATER:
+        return await service.late_follow_back_due(timer)
+    return await service.observe_window_due(timer)

@@ -19,7 +19,7 @@ from bot.service.events import (
     TimerOutcome,
 )
 from bot.service.followers import FollowerService, PresentMember
-from bot.service.outbox import DmLimits, Outbox
+from bot.service.outbox import Outbox, dm_limits_from
 from bot.service.planning import Hooks
 from bot.service.policy_holder import PolicyHolder
 from bot.service.timers import TimerScheduler
@@ -35,6 +35,7 @@ from tests.service.helpers import (
     HookLog,
     RecordingGateway,
     eventually,
+    timer_due,
     user,
     write_policy,
 )
@@ -169,7 +170,7 @@ async def test_a_timer_for_a_member_who_left_is_cancelled(
     # the late-notice DM not yet sent is cancelled with the leave
     assert {r.status for r in await store.actions_for(GUILD, 10)} == {"cancelled"}
 
-    await asyncio.wait_for(service.timer_due(timer), 5)
+    await asyncio.wait_for(timer_due(service, timer), 5)
     fired = await only_timer(store, 10)
     assert fired.status != "scheduled"
     assert fired.outcome is not None and "left" in fired.outcome
@@ -181,7 +182,7 @@ async def test_a_late_follow_back_falls_due_once(store: Store, service: Follower
     await settle(service)
     timer = await only_timer(store, 10)
 
-    await asyncio.wait_for(asyncio.gather(service.timer_due(timer), service.timer_due(timer)), 5)
+    await asyncio.wait_for(asyncio.gather(timer_due(service, timer), timer_due(service, timer)), 5)
 
     roles = [r for r in await store.actions_for(GUILD, 10) if r.kind == "add_role"]
     assert len(roles) == 1
@@ -203,7 +204,7 @@ async def test_an_observe_window_decides_again_on_what_was_seen(
     await service.message_seen(GUILD, 10, messages=2)
     await service.message_seen(GUILD, 10, messages=1)
     for uid in (10, 11):
-        await asyncio.wait_for(service.timer_due(await only_timer(store, uid)), 5)
+        await asyncio.wait_for(timer_due(service, await only_timer(store, uid)), 5)
 
     engaged = await store.decisions_for(GUILD, 10)
     assert [d.observed for d in engaged] == [False, True]
@@ -277,7 +278,7 @@ async def test_a_late_timer_from_an_earlier_stay_does_not_act_after_a_rejoin(
         decisions = await store.decisions_for(GUILD, 10)
         assert [d.rule for d in decisions] == ["late", "came back"]  # declined this time
 
-        await asyncio.wait_for(service.timer_due(stale), 5)
+        await asyncio.wait_for(timer_due(service, stale), 5)
 
         # declined (and told so by DM): the old stay's timer must not give the role now
         assert "add_role" not in kinds(await store.actions_for(GUILD, 10))
@@ -305,8 +306,8 @@ async def test_the_services_wired_together_follow_back_now_later_and_after_a_loo
     """FollowerService, Outbox and TimerScheduler wired as the bot wires them, days in seconds."""
     clock = ScaledClock(T0, speed=36_000.0)  # the 2 h windows pass in 0.2 s
     gateway = RecordingGateway()
-    outbox: Outbox
-    timers: TimerScheduler
+    outbox = Outbox(store, gateway, clock, dm_limits_from(policies))
+    timers = TimerScheduler(store, clock)
     service = FollowerService(
         store,
         policies,
@@ -315,19 +316,9 @@ async def test_the_services_wired_together_follow_back_now_later_and_after_a_loo
         bot_user_id=BOT,
         churn_window=timedelta(days=7),
         owner_id=OWNER,
-        hooks=Hooks(
-            wake_outbox=lambda: outbox.wake(),
-            schedule_timer=lambda due: timers.schedule(due),
-        ),
+        hooks=Hooks(wake_outbox=outbox.wake, schedule_timer=timers.schedule),
     )
-    limits = policies.current.limits
-    outbox = Outbox(
-        store,
-        gateway,
-        clock,
-        lambda: DmLimits(limits.dms_per_day, limits.dm_spacing, limits.dm_cooldown, "UTC"),
-    )
-    timers = TimerScheduler(store, clock, service.timer_due)
+    service.register_timers(timers)
     await outbox.recover()
     timers.start()
     await timers.rebuild()
@@ -416,7 +407,7 @@ async def test_pending_leave_and_timer_outcomes_are_told(
     await settle(service)
     timer = await only_timer(store, 11)
     await service.member_left(GUILD, 11)
-    await asyncio.wait_for(service.timer_due(timer), 5)
+    await asyncio.wait_for(timer_due(service, timer), 5)
     assert [(e.user_id, e.member) for e in hooks_log.of(MemberPending)] == [(10, "fb_pat")]
     assert [e.user_id for e in hooks_log.of(MemberLeft)] == [11]
     (fired,) = hooks_log.of(TimerFired)
@@ -430,7 +421,7 @@ async def test_a_late_follow_back_is_told_once_even_when_due_twice(
     await service.member_joined(GUILD, user(10, "later_lee"), T0)
     await settle(service)
     timer = await only_timer(store, 10)
-    await asyncio.wait_for(asyncio.gather(service.timer_due(timer), service.timer_due(timer)), 5)
+    await asyncio.wait_for(asyncio.gather(timer_due(service, timer), timer_due(service, timer)), 5)
     assert [e.outcome for e in hooks_log.of(TimerFired)] == [TimerOutcome.FOLLOWED_LATE]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +13,24 @@ import pytest
 from bot.service.actions import ActionFailed
 from bot.service.clock import ScaledClock
 from bot.service.events import ActionDone, ActionRefused, Event, EventBus
-from bot.service.outbox import NONCE_WINDOW, DmLimits, Outbox, day_start, nonce_for
-from bot.store import ActionSpec, OutboxRow, Store, UserInfo
-from tests.service.helpers import GUILD, ROLE, T0, RecordingGateway, eventually, user
+from bot.service.outbox import (
+    NONCE_WINDOW,
+    DmLimits,
+    Outbox,
+    day_start,
+    dm_limits_from,
+    nonce_for,
+)
+from bot.store import ActionSpec, OutboxKind, OutboxRow, Store, UserInfo
+from tests.service.helpers import (
+    GUILD,
+    ROLE,
+    T0,
+    RecordingGateway,
+    eventually,
+    user,
+    write_policy,
+)
 from tests.store.helpers import record_join
 
 BERLIN = "Europe/Berlin"
@@ -317,6 +333,31 @@ async def test_dm_spacing_defers_the_second_dm(
     assert deferred.status == "pending"
     gap = deferred.not_before - clock.now()
     assert timedelta(seconds=55) < gap <= timedelta(minutes=1)
+
+
+async def test_a_dm_to_the_owner_goes_out_beside_the_follower_dm_limits(
+    store: Store, gateway: RecordingGateway, clock: ScaledClock
+) -> None:
+    closed = DmLimits(per_day=0, spacing=timedelta(days=1), cooldown=timedelta(days=1))
+    await joined(store, 10)
+    follower = await queue(store, 10, "dm", text="to a follower")
+    (notice,) = await store.enqueue_actions(
+        0, 1, [ActionSpec(OutboxKind.OWNER_DM, {"text": "to the owner"})], T0
+    )
+    await make_outbox(store, gateway, clock, closed).drain_once()
+    (call,) = gateway.of("dm")
+    assert (call.user_id, call.args) == (1, ("to the owner", nonce_for(notice)))
+    assert (await row(store, notice)).status == "done"
+    assert (await row(store, follower)).status == "pending"  # the cap holds for followers
+    assert await store.dms_sent_since(T0 - timedelta(days=1)) == 0  # and is not used up
+
+
+async def test_dm_limits_come_from_the_policy_in_force(tmp_path: Path) -> None:
+    limits = dm_limits_from(write_policy(tmp_path / "policy.yaml"))()
+    assert limits.per_day == 40
+    assert limits.spacing == timedelta(seconds=1)
+    assert limits.cooldown == timedelta(days=1)
+    assert limits.timezone == "Europe/Berlin"
 
 
 # --- crash recovery --------------------------------------------------------------------------

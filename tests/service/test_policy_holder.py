@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.policy import PolicyError
+from bot.service.events import Event, EventBus, PolicyBroken, PolicyReloaded
 from bot.service.policy_holder import PolicyHolder
 from tests.service.helpers import POLICY_TEXT, eventually, write_policy
 
@@ -113,3 +114,23 @@ async def _until(check: Callable[[], bool]) -> None:
         return check()
 
     await eventually(holds, timeout=5)
+
+
+def test_a_reload_and_a_broken_edit_are_told_as_events(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    events = EventBus()
+    told: list[Event] = []
+    events.subscribe(told.append)
+    holder = PolicyHolder.load(write_policy(path).path, events)
+    first = holder.current.version
+    path.write_text(BROKEN)
+    assert holder.reload() is not None
+    path.write_text(EDITED)
+    assert holder.reload() is None
+    assert holder.reload() is None  # the same version again: nothing to tell
+    broken, reloaded = told
+    assert isinstance(broken, PolicyBroken)
+    assert (broken.path, broken.version_in_force) == (path, first)
+    assert broken.problems and "policy.yaml" in broken.problems
+    assert reloaded == PolicyReloaded(path, holder.current.version)
+    assert holder.current.version != first

@@ -12,8 +12,15 @@ from bot.policy import Action, Decision
 from bot.service.clock import ScaledClock
 from bot.service.followers import FollowerService
 from bot.service.policy_holder import PolicyHolder
-from bot.service.timers import JOB_ID, TimerScheduler
-from bot.store import Store, TimerRow, TimerSpec
+from bot.service.timers import (
+    FIRED,
+    JOB_ID,
+    NotYet,
+    TimerHandler,
+    TimerResult,
+    TimerScheduler,
+)
+from bot.store import Store, TimerKind, TimerRow, TimerSpec
 from tests.service.helpers import BOT, GUILD, OWNER, T0, FakeDirectory, eventually, user
 from tests.store.helpers import record_decision, record_join
 
@@ -53,14 +60,15 @@ class Rig:
             churn_window=timedelta(days=7),
             owner_id=OWNER,
         )
-        self.timers = TimerScheduler(store, clock, self.fire)
+        self.timers = TimerScheduler(store, clock)
+        self.timers.register(TimerKind.LATER, self.fire)
         self.fail_for: set[int] = set()
 
-    async def fire(self, timer: TimerRow) -> None:
+    async def fire(self, timer: TimerRow) -> TimerResult:
         self.fired.append(timer.id)
         if timer.id in self.fail_for:
             raise RuntimeError(f"timer {timer.id} blew up")
-        await self.service.timer_due(timer)
+        return await self.service.late_follow_back_due(timer)
 
     async def add_roles(self, user_id: int) -> int:
         rows = await self.store.actions_for(GUILD, user_id)
@@ -193,3 +201,103 @@ async def test_a_failing_timer_is_recorded_and_does_not_stall_the_rest(
     assert done is not None and done.status == "fired"
     assert await rig.add_roles(10) == 0
     assert await rig.add_roles(11) == 1
+
+
+# --- the dispatcher: one handler per kind --------------------------------------------------
+
+
+async def observe_timer(store: Store, user_id: int, due: datetime) -> int:
+    await record_join(store, GUILD, user(user_id, f"observe_{user_id}"), T0, False, T0)
+    await record_decision(
+        store, GUILD, user_id, None, Decision(rule="observe", action=Action.OBSERVE, due=due),
+        observed=False, at=T0, timer=TimerSpec("observe", due),
+    )  # fmt: skip
+    (timer,) = await store.timers_for(GUILD, user_id)
+    return timer.id
+
+
+async def test_each_kind_goes_to_its_own_handler(store: Store) -> None:
+    clock = ScaledClock(T0, speed=1.0)
+    timers = TimerScheduler(store, clock)
+    seen: list[tuple[str, int]] = []
+
+    def handler(name: str) -> TimerHandler:
+        async def handle(timer: TimerRow) -> TimerResult:
+            seen.append((name, timer.id))
+            await store.finish_timer(timer.id, clock.now(), name)
+            return FIRED
+
+        return handle
+
+    timers.register(TimerKind.LATER, handler("late"))
+    timers.register(TimerKind.OBSERVE, handler("observe"))
+    with pytest.raises(ValueError, match="already"):
+        timers.register(TimerKind.LATER, handler("again"))
+    late = await later_timer(store, 10, T0 - timedelta(minutes=2))
+    look = await observe_timer(store, 11, T0 - timedelta(minutes=1))
+
+    assert await timers.fire_due() == 2
+    assert seen == [("late", late), ("observe", look)]
+    assert await store.scheduled_timers() == []
+
+
+async def test_a_timer_whose_handler_cannot_act_yet_stays_due_and_is_tried_again(
+    store: Store,
+) -> None:
+    clock = ScaledClock(T0, speed=1.0)
+    timers = TimerScheduler(store, clock)
+    answers: list[TimerResult] = [NotYet(timedelta(minutes=5)), FIRED]
+
+    async def handle(timer: TimerRow) -> TimerResult:
+        answer = answers.pop(0)
+        if answer is FIRED:
+            await store.finish_timer(timer.id, clock.now(), "done")
+        return answer
+
+    timers.register(TimerKind.LATER, handle)
+    timer_id = await later_timer(store, 10, T0 - timedelta(minutes=1))
+    timers.start()
+    try:
+        assert await timers.fire_due() == 1
+        waiting = await store.get_timer(timer_id)
+        assert waiting is not None and waiting.status == "scheduled"  # not consumed
+        assert timedelta(minutes=4) < waiting.due - clock.now() <= timedelta(minutes=5)
+        assert timers.scheduler.get_job(JOB_ID) is not None  # armed for the retry
+
+        clock.advance(timedelta(minutes=6))
+        assert await timers.fire_due() == 1
+        done = await store.get_timer(timer_id)
+        assert done is not None and (done.status, done.outcome) == ("fired", "done")
+    finally:
+        timers.shutdown()
+
+
+async def test_a_late_follow_back_due_before_the_guild_is_known_waits_for_it(
+    store: Store, policies: PolicyHolder
+) -> None:
+    """Issue 10 defect 3: a timer due at start-up, before GUILD_CREATE, is not lost."""
+    clock = ScaledClock(T0, speed=1.0)
+    directory = FakeDirectory(unknown_guilds={GUILD})
+    service = FollowerService(
+        store, policies, clock, directory, bot_user_id=BOT,
+        churn_window=timedelta(days=7), owner_id=OWNER,
+    )  # fmt: skip
+    timers = TimerScheduler(store, clock)
+    service.register_timers(timers)
+    timer_id = await later_timer(store, 10, T0 - timedelta(minutes=1))
+    service.start()
+    try:
+        await timers.fire_due()
+        waiting = await store.get_timer(timer_id)
+        assert waiting is not None and waiting.status == "scheduled"
+        assert await store.actions_for(GUILD, 10) == []
+
+        directory.unknown_guilds.clear()  # the guild streamed in
+        clock.advance(timedelta(minutes=1))
+        await timers.fire_due()
+        fired = await store.get_timer(timer_id)
+        assert fired is not None and fired.outcome == "followed back (late)"
+        assert [a.kind for a in await store.actions_for(GUILD, 10)] == ["add_role"]
+    finally:
+        timers.shutdown()
+        await asyncio.wait_for(service.stop(), 5)

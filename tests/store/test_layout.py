@@ -17,13 +17,18 @@ from bot.store.rows import MemberRow
 
 STORE = Path(__file__).resolve().parents[2] / "bot" / "store"
 SCHEMA = "\n".join(sql for _, _, sql in migrations())
-TABLES = re.findall(r"CREATE TABLE (\w+)", SCHEMA)
 
 
 def _schema() -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:")
     conn.executescript(SCHEMA)
     return conn
+
+
+# The tables once every migration has run (a migration may rebuild one through a copy).
+TABLES = [
+    row[0] for row in _schema().execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+]
 
 
 def test_no_store_module_imports_another_modules_private_names() -> None:
@@ -50,17 +55,17 @@ def test_each_table_has_one_module_that_owns_all_of_its_sql() -> None:
         assert owners == [f"_{table}.py"], table
 
 
-def _check_values(table: str, column: str) -> set[str]:
-    create = re.search(rf"CREATE TABLE {table} \((.*?)\n\);", SCHEMA, re.S)
-    assert create is not None
-    check = re.search(rf"\b{column}\b[^,]*?CHECK \({column} IN \(([^)]*)\)\)", create.group(1))
-    assert check is not None
-    return set(re.findall(r"'(\w+)'", check.group(1)))
-
-
-def test_the_kinds_are_the_tables_checks() -> None:
-    assert _check_values("outbox", "kind") == set(OutboxKind)
-    assert _check_values("timers", "kind") == set(TimerKind)
+def test_the_kinds_are_the_store_s_enums_not_checks_to_rebuild() -> None:
+    # A new kind needs no table rebuild: the store refuses kinds its StrEnums do not name.
+    for table in ("outbox", "timers"):
+        (create,) = (
+            _schema()
+            .execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+            .fetchone()
+        )
+        assert "CHECK (kind" not in create, table
+    assert {"add_role", "remove_role", "dm", "reply", "owner_dm"} == set(OutboxKind)
+    assert {"later", "observe"} <= set(TimerKind)
     assert OutboxKind.ADD_ROLE == "add_role" and TimerKind.LATER == "later"
     assert EventKind.CATCH_UP == "catch_up"
 

@@ -7,16 +7,14 @@ order) and return, so a burst of joins costs the event loop little.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
+from bot.client.bot import FollowbackBot
 from bot.client.convert import message_counters, user_info
-from bot.service.followers import PresentMember
-
-if TYPE_CHECKING:
-    from bot.client.bot import FollowbackBot
+from bot.service.followers import FollowerService, PresentMember
+from bot.service.policy_holder import PolicyHolder
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +22,14 @@ log = logging.getLogger(__name__)
 class FollowersCog(commands.Cog):
     def __init__(self, bot: FollowbackBot) -> None:
         self.bot = bot
+
+    @property
+    def followers(self) -> FollowerService:
+        return self.bot.services.followers
+
+    @property
+    def policies(self) -> PolicyHolder:
+        return self.bot.services.policies
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -34,7 +40,7 @@ class FollowersCog(commands.Cog):
 
     async def catch_up(self, guild: discord.Guild) -> None:
         """Hand the pipeline who is in the guild now; it reconciles with the store."""
-        role_id = self.bot.directory.role_id(guild.id, self.bot.policies.current.follow_back_role)
+        role_id = self.bot.directory.role_id(guild.id, self.policies.current.follow_back_role)
         present = [
             PresentMember(
                 user_info(member),
@@ -45,16 +51,16 @@ class FollowersCog(commands.Cog):
             )
             for member in guild.members
         ]
-        caught = await self.bot.followers.catch_up(guild.id, present)
+        caught = await self.followers.catch_up(guild.id, present)
         log.info("catch-up in %s: %d members processed as joins", guild.name, caught)
 
     def _follower_role(self, guild_id: int) -> int | None:
         """In opt-in servers a member becomes a follower on receiving this role."""
-        name = self.bot.policies.current.follower_role
+        name = self.policies.current.follower_role
         return self.bot.directory.role_id(guild_id, name) if name else None
 
     def _is_follower(self, member: discord.Member) -> bool:
-        name = self.bot.policies.current.follower_role
+        name = self.policies.current.follower_role
         if not name:
             return True
         role_id = self._follower_role(member.guild.id)
@@ -63,7 +69,7 @@ class FollowersCog(commands.Cog):
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
         if self.bot.watches(member.guild.id) and self._is_follower(member):
-            self.bot.followers.member_joined(
+            self.followers.member_joined(
                 member.guild.id,
                 user_info(member),
                 member.joined_at or self.bot.clock.now(),
@@ -76,7 +82,7 @@ class FollowersCog(commands.Cog):
         if not self.bot.watches(guild_id):
             return
         if before.pending and not after.pending:
-            self.bot.followers.screening_done(guild_id, after.id)
+            self.followers.screening_done(guild_id, after.id)
         follower_role = self._follower_role(guild_id)
         if (
             follower_role is not None
@@ -84,34 +90,41 @@ class FollowersCog(commands.Cog):
             and after.get_role(follower_role) is not None
         ):
             # Opt-in following: receiving the follower role is the "follow".
-            self.bot.followers.member_joined(
+            self.followers.member_joined(
                 guild_id,
                 user_info(after),
                 after.joined_at or self.bot.clock.now(),
                 pending=after.pending,
             )
-        role_id = self.bot.directory.role_id(guild_id, self.bot.policies.current.follow_back_role)
+        role_id = self.bot.directory.role_id(guild_id, self.policies.current.follow_back_role)
         if role_id is None:
             return
         had, has = before.get_role(role_id) is not None, after.get_role(role_id) is not None
         if had != has and not self.bot.is_role_echo(guild_id, after.id):
-            self.bot.followers.follow_role_changed_by_hand(guild_id, after.id, has)
+            self.followers.follow_role_changed_by_hand(guild_id, after.id, has)
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         if self.bot.watches(payload.guild_id):
-            self.bot.followers.member_left(payload.guild_id, payload.user.id)
+            self.followers.member_left(payload.guild_id, payload.user.id)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is None or message.author.bot or not self.bot.watches(message.guild.id):
             return
-        owner = self.bot.owner_user_id
+        owner = self.bot.services.owner_id
         mentions_owner = owner is not None and any(u.id == owner for u in message.mentions)
-        self.bot.followers.message_seen(
+        self.followers.message_seen(
             message.guild.id,
             message.author.id,
             messages=1,
             owner_mentions=int(mentions_owner),
             **message_counters(message),
         )
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Loaded by name (`bot.load_extension`) from FollowbackBot.setup_hook."""
+    if not isinstance(bot, FollowbackBot):
+        raise TypeError("the followers cog needs a FollowbackBot")
+    await bot.add_cog(FollowersCog(bot))
