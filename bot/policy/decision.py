@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.policy.words import miss_words
+
 
 class Action(StrEnum):
     FOLLOW_BACK = "follow_back"
@@ -59,8 +61,6 @@ class Decision:
             lines.append(f"matched: {matched}")
         if self.due is not None:
             lines.append(f"due: {self.due.isoformat()}")
-        from bot.policy.words import miss_words  # late: words.py imports this module
-
         lines.extend(f"  - {miss_words(miss)}" for miss in self.misses)
         return "\n".join(lines)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import TYPE_CHECKING
 
-from bot.policy.decision import Miss
 from bot.policy.durations import format_duration
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: decision.py imports this module
     from bot.policy.changes import PolicyChanges
+    from bot.policy.decision import Miss
 
 OPS = {
     "under": "under",
