@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.policy import Policy
 from bot.service.clock import Clock
 from bot.service.events import (
     CatchUpDone,
@@ -92,10 +91,6 @@ class FollowerService:
         self._not_followers = {bot_user_id} | ({owner_id} if owner_id is not None else set())
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-
-    @property
-    def policy(self) -> Policy:
-        return self._planner.policy
 
     # --- the queue ----------------------------------------------------------------
 
