@@ -361,3 +361,19 @@ def test_any_content_fits_and_keeps_every_item(
     items = _item_lines(pages)
     assert len(items) == n_reviews + n_mentions
     assert sorted(i for p in pages for i in p.review_ids) == list(range(n_reviews))
+
+
+@pytest.mark.parametrize("module", ["digest_pages.py", "digest_schedule.py"])
+def test_the_digest_modules_stay_pure(module: str) -> None:
+    import ast
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[2] / "bot" / "service" / module
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert imported, "the module was read"
+    assert not imported & {"discord", "aiosqlite", "apscheduler", "aiohttp", "asyncio"}
