@@ -12,7 +12,7 @@ from bot.standin.server import StandIn
 
 
 async def _serve(host: str, port: int) -> int:
-    # any bot token is accepted; op 8 is rate limited as on Discord
+    # any bot token is accepted; op 8 and REST (roles, creating DMs) are rate limited as on Discord
     standin = StandIn(token=None, member_request_window=ALL_MEMBERS_WINDOW)
     world = standin.seed_sample()
     await standin.start(host, port)

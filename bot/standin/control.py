@@ -154,7 +154,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         return json_response({"result": [r.to_json() for r in found]})
 
     async def interaction(request: web.Request) -> web.Response:
-        ix = standin.interactions.get(int(request.match_info["interaction_id"]))
+        ix = standin.interactions.by_id.get(int(request.match_info["interaction_id"]))
         if ix is None:
             return json_response({"error": "unknown interaction"}, 404)
         return json_response({"result": ix.to_json()})
@@ -180,7 +180,7 @@ def _wait_for(standin: StandIn) -> Callable[..., Any]:
 
 def _wait_response(standin: StandIn) -> Callable[..., Any]:
     async def wait_response(interaction_id: int | str, timeout: float = 5.0) -> Any:
-        ix = standin.interactions.get(int(interaction_id))
+        ix = standin.interactions.by_id.get(int(interaction_id))
         if ix is None:
             raise LookupError(f"unknown interaction {interaction_id}")
         await ix.wait_response(timeout)
@@ -193,7 +193,7 @@ def _submit_modal(standin: StandIn) -> Callable[..., Any]:
     async def submit_modal(
         interaction_id: int | str, values: dict[str, Any], user_id: int | None = None
     ) -> Any:
-        ix = standin.interactions.get(int(interaction_id))
+        ix = standin.interactions.by_id.get(int(interaction_id))
         if ix is None:
             raise LookupError(f"unknown interaction {interaction_id}")
         return await standin.submit_modal(ix, values, user_id)

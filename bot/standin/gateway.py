@@ -7,16 +7,15 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.standin.application import Application
 from bot.standin.chunking import MemberRequests, guild_create_member_ids
 from bot.standin.connection import ZSTD_AVAILABLE, Connection, Session, op_frame
 from bot.standin.intents import MESSAGE_CONTENT, PRIVILEGED
-
-if TYPE_CHECKING:
-    from bot.standin.server import StandIn
+from bot.standin.state import World
 
 Json = dict[str, Any]
 
@@ -28,9 +27,10 @@ OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 9, 10, 11
 
 
 class Gateway:
-    def __init__(self, standin: StandIn) -> None:
-        self.standin = standin
-        self.member_requests = MemberRequests(standin.world)
+    def __init__(self, world: World, app: Application) -> None:
+        self.world = world
+        self.app = app
+        self.member_requests = MemberRequests(world)
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         # knobs for tests: a short interval and no ACKs make discord.py see a zombie connection
@@ -157,15 +157,15 @@ class Gateway:
         return ws
 
     async def _identify(self, conn: Connection, data: Json) -> Session | None:
-        standin = self.standin
-        if not isinstance(data, dict) or not standin.token_ok(str(data.get("token", ""))):
+        app = self.app
+        if not isinstance(data, dict) or not app.token_ok(str(data.get("token", ""))):
             await conn.close(4004, "Authentication failed.")
             return None
         intents = data.get("intents")
         if not isinstance(intents, int):
             await conn.close(4013, "Invalid intent(s).")
             return None
-        enabled = {PRIVILEGED[name] for name in standin.privileged_intents if name in PRIVILEGED}
+        enabled = {PRIVILEGED[name] for name in app.privileged_intents if name in PRIVILEGED}
         for bit in PRIVILEGED.values():
             if intents & bit and bit not in enabled:
                 await conn.close(4014, "Disallowed intent(s).")
@@ -175,15 +175,15 @@ class Gateway:
         session = Session(secrets.token_hex(16), intents, data.get("shard"), threshold)
         session.conn = conn
         self.sessions[session.id] = session
-        world = standin.world
+        world = self.world
         ready: Json = {
             "v": 10,
-            "user": world.user_json(standin.bot_user_id),
+            "user": world.user_json(app.bot_user_id),
             "guilds": [{"id": str(gid), "unavailable": True} for gid in world.guilds],
             "session_id": session.id,
             "session_type": "normal",
-            "resume_gateway_url": standin.ws_url,
-            "application": {"id": str(standin.app_id), "flags": standin.application_flags()},
+            "resume_gateway_url": app.ws_url,
+            "application": {"id": str(app.id), "flags": app.flags()},
             "private_channels": [],
             "relationships": [],
             "presences": [],
@@ -201,18 +201,18 @@ class Gateway:
 
     def guild_create(self, session: Session, guild_id: int) -> Json:
         """GUILD_CREATE as this session gets it (its member list depends on the intents)."""
-        world = self.standin.world
-        guild = world.guilds[guild_id]
-        member_ids = guild_create_member_ids(guild, session, self.standin.bot_user_id)
+        guild = self.world.guilds[guild_id]
+        bot_id = self.app.bot_user_id
+        member_ids = guild_create_member_ids(guild, session, bot_id)
         large = len(guild.members) > session.large_threshold
-        return world.guild_create_json(guild_id, member_ids, self.standin.bot_user_id, large=large)
+        return self.world.guild_create_json(guild_id, member_ids, bot_id, large=large)
 
     def _resume(self, conn: Connection, data: Json) -> Session | None:
         session = self.sessions.get(str((data or {}).get("session_id")))
         if session is not None and session.conn is None and session.expired():
             del self.sessions[session.id]
             session = None
-        if session is None or not self.standin.token_ok(str(data.get("token", ""))):
+        if session is None or not self.app.token_ok(str(data.get("token", ""))):
             conn.push(op_frame(OP_INVALID_SESSION, False))
             return None
         if session.conn is not None and session.conn is not conn:

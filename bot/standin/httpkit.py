@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
-
-if TYPE_CHECKING:
-    from bot.standin.server import StandIn
 
 PREFIX = "/api/v10"
 
@@ -67,19 +64,22 @@ def form_error(field: str, message: str, code: str = "BASE_TYPE_BAD") -> ApiErro
     )
 
 
-STANDIN_KEY: web.AppKey[Any] = web.AppKey("standin")
-
-
-def standin_of(request: web.Request) -> StandIn:
-    return request.app[STANDIN_KEY]  # type: ignore[no-any-return,unused-ignore]
-
-
 # the parsed body of the request being handled (handlers run in the middleware's task)
 REQUEST_BODY: ContextVar[Any] = ContextVar("standin_request_body", default=None)
 
 
 def body_of(request: web.Request) -> Any:
     return REQUEST_BODY.get()
+
+
+def body_dict(request: web.Request) -> dict[str, Any]:
+    """The JSON object body ({} when there is none); anything else is 50035."""
+    body = body_of(request)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ApiError(400, 50035, "Invalid Form Body")
+    return body
 
 
 def invalid(path: str, message: str, code: str = "BASE_TYPE_MAX_LENGTH") -> ApiError:

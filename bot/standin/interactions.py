@@ -80,3 +80,16 @@ class Interaction:
             "followups": self.followups,
             "edits": self.edits,
         }
+
+
+class Interactions:
+    """Every interaction sent, by id and by token, and how long the bot has to answer one."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, Interaction] = {}
+        self.by_token: dict[str, Interaction] = {}
+        self.window = RESPONSE_WINDOW
+
+    def add(self, ix: Interaction) -> None:
+        self.by_id[ix.id] = ix
+        self.by_token[ix.token] = ix

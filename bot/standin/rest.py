@@ -5,26 +5,40 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from bot.standin import rest_commands, rest_guilds, rest_messages
-from bot.standin.faults import Answer
+from bot.standin import rest_commands, rest_guilds, rest_interactions, rest_messages
+from bot.standin.application import Application
+from bot.standin.commands import CommandCreates
+from bot.standin.context import (
+    APP,
+    COMMAND_CREATES,
+    DM_OPENS,
+    EVENTS,
+    FAULTS,
+    INTERACTIONS,
+    NONCES,
+    RATE_LIMITS,
+    RECORDER,
+    WORLD,
+)
+from bot.standin.events import Events
+from bot.standin.faults import Faults
 from bot.standin.httpkit import (
     PREFIX,
     REQUEST_BODY,
-    STANDIN_KEY,
     ApiError,
     json_response,
-    standin_of,
 )
-from bot.standin.recorder import Recorded
+from bot.standin.interactions import Interactions
+from bot.standin.model import Json
+from bot.standin.outgoing import Nonces
+from bot.standin.ratelimits import Answer, DmOpens, RateLimits
+from bot.standin.recorder import Recorded, Recorder
 from bot.standin.snowflake import now
-from bot.standin.state import Json
-
-if TYPE_CHECKING:
-    from bot.standin.server import StandIn
+from bot.standin.state import World
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NO_AUTH_PREFIXES = ("/interactions/", "/webhooks/")
@@ -83,7 +97,7 @@ def _answer(answer: Answer) -> web.Response:
 
 @web.middleware
 async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    standin = standin_of(request)
+    app = request.app
     template = _template(request)
     path = request.path[len(PREFIX) :] if request.path.startswith(PREFIX) else request.path
     route = f"{request.method} {template if template is not None else path}"
@@ -97,16 +111,16 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         if not path.startswith(NO_AUTH_PREFIXES):
             auth = request.headers.get("Authorization", "")
             token = auth[4:] if auth.startswith("Bot ") else None
-            if token is None or not standin.token_ok(token):
+            if token is None or not app[APP].token_ok(token):
                 raise ApiError(401, 0, "401: Unauthorized")
-        delay = standin.faults.take_delay(route)
+        delay = app[FAULTS].take_delay(route)
         if delay:
             await asyncio.sleep(delay)
-        fault = standin.faults.take_fault(route)
+        fault = app[FAULTS].take_fault(route)
         if fault is not None:
             response: web.StreamResponse = _answer(fault)
         else:
-            limited, extra = standin.rate_limits.check(route, _major(request))
+            limited, extra = app[RATE_LIMITS].check(route, _major(request))
             if limited is not None:
                 response = _answer(limited)
             else:
@@ -114,7 +128,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
                 response.headers.update(extra)
     except ApiError as exc:
         response = json_response(exc.body(), exc.status, extra)
-    standin.recorder.add(
+    app[RECORDER].add(
         Recorded(
             method=request.method,
             route=route,
@@ -136,6 +150,7 @@ def setup_routes(api: web.Application) -> None:
     rest_guilds.setup_routes(api)
     rest_commands.setup_routes(api)
     rest_messages.setup_routes(api)
+    rest_interactions.setup_routes(api)
     # last: anything else is Discord's 404 (and still recorded by the middleware)
     api.router.add_route("*", "/{tail:.*}", not_found, name="unknown-route")
 
@@ -144,8 +159,28 @@ async def not_found(request: web.Request) -> web.Response:
     raise ApiError(404, 0, "404: Not Found")
 
 
-def build_api(standin: StandIn) -> web.Application:
+def build_api(
+    *,
+    world: World,
+    app: Application,
+    events: Events,
+    interactions: Interactions,
+    command_creates: CommandCreates,
+    dm_opens: DmOpens,
+    nonces: Nonces,
+    faults: Faults,
+    rate_limits: RateLimits,
+    recorder: Recorder,
+) -> web.Application:
+    """The /api/v10 application; each part goes under its own key for the handlers to take."""
     api = web.Application(middlewares=[api_middleware], client_max_size=64 * 1024 * 1024)
-    api[STANDIN_KEY] = standin
+    api[WORLD], api[APP], api[EVENTS] = world, app, events
+    api[INTERACTIONS], api[COMMAND_CREATES], api[DM_OPENS] = interactions, command_creates, dm_opens
+    api[NONCES], api[FAULTS], api[RATE_LIMITS], api[RECORDER] = (
+        nonces,
+        faults,
+        rate_limits,
+        recorder,
+    )
     setup_routes(api)
     return api

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from bot.standin.command_limits import MAX_PER_TYPE, check_command, check_commands
 from bot.standin.commands import GLOBAL_SCOPE, command_json, edited, find_by_name
+from bot.standin.context import COMMAND_CREATES, app_of, world_of
 from bot.standin.httpkit import (
     ApiError,
     body_of,
@@ -14,11 +15,10 @@ from bot.standin.httpkit import (
     json_response,
     no_content,
     snowflake_arg,
-    standin_of,
     unknown,
 )
+from bot.standin.model import Json
 from bot.standin.rest_guilds import guild_of
-from bot.standin.state import Json
 
 COMMANDS = "/applications/{application_id}/commands"
 GUILD_COMMANDS = "/applications/{application_id}/guilds/{guild_id}/commands"
@@ -26,14 +26,13 @@ GUILD_COMMANDS = "/applications/{application_id}/guilds/{guild_id}/commands"
 
 def _scope(request: web.Request) -> tuple[dict[int, Json], int | None]:
     """The command store the path names (the app's global commands or one guild's)."""
-    standin = standin_of(request)
     app_id = snowflake_arg(request, "application_id", "Application", 10002)
-    if app_id != standin.app_id:
+    if app_id != app_of(request).id:
         raise ApiError(403, 50001, "Missing Access")
     if "guild_id" in request.match_info:
         guild = guild_of(request)
         return guild.commands, guild.id
-    return standin.world.global_commands, None
+    return world_of(request).global_commands, None
 
 
 def _command_in(request: web.Request, store: dict[int, Json]) -> Json:
@@ -64,7 +63,6 @@ async def get_command(request: web.Request) -> web.Response:
 async def put_commands(request: web.Request) -> web.Response:
     """Bulk overwrite: "Commands that do not already exist will count toward daily application
     command create limits"."""
-    standin = standin_of(request)
     store, guild_id = _scope(request)
     body = body_of(request)
     if not isinstance(body, list) or not all(isinstance(c, dict) for c in body):
@@ -76,12 +74,14 @@ async def put_commands(request: web.Request) -> web.Response:
         known = item.get("id")
         key = (item["name"], int(item.get("type", 1)))
         ids.append(int(known) if known is not None and int(known) in store else by_key.get(key))
-    standin.command_creates.take(guild_id or GLOBAL_SCOPE, sum(1 for i in ids if i is None))
-    world = standin.world
+    request.app[COMMAND_CREATES].take(guild_id or GLOBAL_SCOPE, sum(1 for i in ids if i is None))
+    world = world_of(request)
     fresh: dict[int, Json] = {}
     for item, known_id in zip(body, ids, strict=True):
         command_id = known_id or world.new_id()
-        fresh[command_id] = command_json(item, command_id, standin.app_id, guild_id, world.new_id())
+        fresh[command_id] = command_json(
+            item, command_id, app_of(request).id, guild_id, world.new_id()
+        )
     store.clear()
     store.update(fresh)
     return json_response(list(store.values()))
@@ -89,28 +89,26 @@ async def put_commands(request: web.Request) -> web.Response:
 
 async def create_command(request: web.Request) -> web.Response:
     """201 for a new name, 200 when it overwrites the command of that name and type."""
-    standin = standin_of(request)
     store, guild_id = _scope(request)
     body = _body(request)
     check_command(body)
     kind = int(body.get("type", 1))
     existing = find_by_name(store, str(body["name"]), kind)
-    world = standin.world
+    world = world_of(request)
     if existing is None:
         same_type = sum(1 for c in store.values() if int(c.get("type", 1)) == kind)
         if same_type >= MAX_PER_TYPE.get(kind, 1):
             raise ApiError(400, 30032, "Maximum number of application commands reached")
-        standin.command_creates.take(guild_id or GLOBAL_SCOPE, 1)
+        request.app[COMMAND_CREATES].take(guild_id or GLOBAL_SCOPE, 1)
         command_id = world.new_id()
     else:
         command_id = int(existing["id"])
-    command = command_json(body, command_id, standin.app_id, guild_id, world.new_id())
+    command = command_json(body, command_id, app_of(request).id, guild_id, world.new_id())
     store[command_id] = command
     return json_response(command, 200 if existing is not None else 201)
 
 
 async def edit_command(request: web.Request) -> web.Response:
-    standin = standin_of(request)
     store, _ = _scope(request)
     command = _command_in(request, store)
     merged = edited(command, _body(request))
@@ -122,7 +120,7 @@ async def edit_command(request: web.Request) -> web.Response:
             "Application command names must be unique",
             "APPLICATION_COMMANDS_DUPLICATE_NAME",
         )
-    merged["version"] = str(standin.world.new_id())
+    merged["version"] = str(world_of(request).new_id())
     store[int(command["id"])] = merged
     return json_response(merged)
 

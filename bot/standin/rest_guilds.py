@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
+from bot.standin.context import app_of, events_of, world_of
 from bot.standin.httpkit import (
     ApiError,
     body_of,
     json_response,
     no_content,
     snowflake_arg,
-    standin_of,
     unknown,
 )
-from bot.standin.state import Guild
-
-if TYPE_CHECKING:
-    from bot.standin.server import StandIn
+from bot.standin.model import Guild
+from bot.standin.state import World
 
 MANAGE_ROLES = 1 << 28
 
@@ -26,12 +22,12 @@ MANAGE_ROLES = 1 << 28
 
 
 async def get_me(request: web.Request) -> web.Response:
-    standin = standin_of(request)
-    return json_response(standin.world.user_json(standin.bot_user_id))
+    world = world_of(request)
+    return json_response(world.user_json(world.bot_user_id))
 
 
 async def get_user(request: web.Request) -> web.Response:
-    world = standin_of(request).world
+    world = world_of(request)
     user_id = snowflake_arg(request, "user_id", "User", 10013)
     if user_id not in world.users:
         raise unknown("User", 10013)
@@ -39,17 +35,17 @@ async def get_user(request: web.Request) -> web.Response:
 
 
 async def get_application(request: web.Request) -> web.Response:
-    return json_response(standin_of(request).application_json())
+    return json_response(app_of(request).to_json(world_of(request)))
 
 
 async def get_gateway(request: web.Request) -> web.Response:
-    return json_response({"url": standin_of(request).ws_url})
+    return json_response({"url": app_of(request).ws_url})
 
 
 async def get_gateway_bot(request: web.Request) -> web.Response:
     return json_response(
         {
-            "url": standin_of(request).ws_url,
+            "url": app_of(request).ws_url,
             "shards": 1,
             "session_start_limit": {
                 "total": 1000,
@@ -65,7 +61,7 @@ async def get_gateway_bot(request: web.Request) -> web.Response:
 
 
 def guild_of(request: web.Request) -> Guild:
-    world = standin_of(request).world
+    world = world_of(request)
     guild_id = snowflake_arg(request, "guild_id", "Guild", 10004)
     guild = world.guilds.get(guild_id)
     if guild is None:
@@ -83,19 +79,19 @@ def member_id_of(request: web.Request, guild: Guild) -> int:
 async def get_guild(request: web.Request) -> web.Response:
     guild = guild_of(request)
     counts = request.query.get("with_counts") in ("true", "1", "True")
-    return json_response(standin_of(request).world.guild_json(guild.id, counts=counts))
+    return json_response(world_of(request).guild_json(guild.id, counts=counts))
 
 
 async def get_member(request: web.Request) -> web.Response:
     guild = guild_of(request)
     user_id = member_id_of(request, guild)
-    return json_response(standin_of(request).world.member_json(guild.id, user_id))
+    return json_response(world_of(request).member_json(guild.id, user_id))
 
 
 async def list_members(request: web.Request) -> web.Response:
-    standin = standin_of(request)
+    world = world_of(request)
     guild = guild_of(request)
-    if not standin.members_intent_enabled():
+    if not app_of(request).members_intent_enabled():
         raise ApiError(403, 50001, "Missing Access")
     try:
         limit = int(request.query.get("limit", "1"))
@@ -104,7 +100,7 @@ async def list_members(request: web.Request) -> web.Response:
         raise ApiError(400, 50035, "Invalid Form Body") from None
     limit = max(1, min(limit, 1000))
     ids = sorted(uid for uid in guild.members if uid > after)[:limit]
-    return json_response([standin.world.member_json(guild.id, uid) for uid in ids])
+    return json_response([world.member_json(guild.id, uid) for uid in ids])
 
 
 async def list_roles(request: web.Request) -> web.Response:
@@ -117,12 +113,11 @@ async def list_channels(request: web.Request) -> web.Response:
     return json_response([c.to_json() for c in guild.channels.values()])
 
 
-def check_can_manage(standin: StandIn, guild: Guild, role_id: int) -> None:
-    world = standin.world
+def check_can_manage(world: World, guild: Guild, role_id: int) -> None:
     role = guild.roles.get(role_id)
     if role is None:
         raise unknown("Role", 10011)
-    bot_id = standin.bot_user_id
+    bot_id = world.bot_user_id
     perms = world.member_permissions(guild.id, bot_id)
     if not perms & MANAGE_ROLES or role.managed or role_id == guild.id:
         raise ApiError(403, 50013, "Missing Permissions")
@@ -131,35 +126,32 @@ def check_can_manage(standin: StandIn, guild: Guild, role_id: int) -> None:
 
 
 async def put_member_role(request: web.Request) -> web.Response:
-    standin = standin_of(request)
     guild = guild_of(request)
     user_id = member_id_of(request, guild)
     role_id = snowflake_arg(request, "role_id", "Role", 10011)
-    check_can_manage(standin, guild, role_id)
+    check_can_manage(world_of(request), guild, role_id)
     member = guild.members[user_id]
     if role_id not in member.roles or member.pending:
         if role_id not in member.roles:
             member.roles.append(role_id)
         member.pending = False  # giving any role bypasses membership screening, as on Discord
-        standin.dispatch_member_update(guild.id, user_id)
+        events_of(request).member_updated(guild.id, user_id)
     return no_content()
 
 
 async def delete_member_role(request: web.Request) -> web.Response:
-    standin = standin_of(request)
     guild = guild_of(request)
     user_id = member_id_of(request, guild)
     role_id = snowflake_arg(request, "role_id", "Role", 10011)
-    check_can_manage(standin, guild, role_id)
+    check_can_manage(world_of(request), guild, role_id)
     member = guild.members[user_id]
     if role_id in member.roles:
         member.roles.remove(role_id)
-        standin.dispatch_member_update(guild.id, user_id)
+        events_of(request).member_updated(guild.id, user_id)
     return no_content()
 
 
 async def patch_member(request: web.Request) -> web.Response:
-    standin = standin_of(request)
     guild = guild_of(request)
     user_id = member_id_of(request, guild)
     body = body_of(request) or {}
@@ -167,14 +159,14 @@ async def patch_member(request: web.Request) -> web.Response:
     if "roles" in body and body["roles"] is not None:
         wanted = [int(r) for r in body["roles"]]
         for role_id in set(wanted) ^ set(member.roles):
-            check_can_manage(standin, guild, role_id)
+            check_can_manage(world_of(request), guild, role_id)
         member.roles = wanted
         if wanted:
             member.pending = False
     if "nick" in body:
         member.nick = body["nick"] or None
-    standin.dispatch_member_update(guild.id, user_id)
-    return json_response(standin.world.member_json(guild.id, user_id))
+    events_of(request).member_updated(guild.id, user_id)
+    return json_response(world_of(request).member_json(guild.id, user_id))
 
 
 def setup_routes(api: web.Application) -> None:
