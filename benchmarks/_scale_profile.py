@@ -10,6 +10,8 @@ Not part of the figures: sampling slows the process a little.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -46,9 +48,14 @@ def _name(frame: str) -> str:
     if found is None:
         return frame.strip()
     file = found["file"]
-    for marker in ("site-packages/", "/bot/", "/benchmarks/", "python3.11/"):
+    for marker, keep in (
+        ("site-packages/", ""),
+        ("/bot/", "bot/"),
+        ("/benchmarks/", "benchmarks/"),
+        ("python3.11/", ""),
+    ):
         if marker in file:
-            file = file.split(marker, 1)[1]
+            file = keep + file.split(marker, 1)[1]
             break
     return f"{found['func']} ({file})"
 
@@ -68,8 +75,16 @@ def summarize(path: Path, top: int = 25) -> list[str]:
 
 
 def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
+    """Processes whose parent is `pid` (py-spy starts the bot from one of its threads)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _prepare(workdir: Path, out: Path) -> tuple[Path, Path]:
@@ -105,9 +120,12 @@ async def profile_start(args: argparse.Namespace, workdir: Path, out: Path) -> N
             print(f"\nprofile: caught up after {line.at - proc.started:.2f} s under py-spy")
         finally:
             # py-spy writes its file when the process it started ends: stop that one.
+            # A SIGTERM to py-spy itself would lose the samples.
             for pid in _children(proc.pid):
                 os.kill(pid, signal.SIGTERM)
-            await proc.stop(timeout=60)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.proc.wait(), 60)
+            await proc.stop()
     report(raw, out, proc.log_path)
 
 

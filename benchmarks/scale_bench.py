@@ -108,6 +108,14 @@ class Day:
     decided: int = 0
 
     @staticmethod
+    def eighths(samples: list[tuple[float, int]]) -> list[int]:
+        """The sample at each eighth of the way (growth that is a step or a slope)."""
+        if not samples:
+            return []
+        end_at = samples[-1][0]
+        return [next(rss for at, rss in samples if at >= end_at * k / 8) for k in range(1, 9)]
+
+    @staticmethod
     def drift(samples: list[tuple[float, int]]) -> tuple[int, int, float]:
         """(RSS once warm, RSS at the end, change in %)."""
         if not samples:
@@ -352,6 +360,8 @@ def report(args: argparse.Namespace, runs: list[Run], day: Day | None) -> list[s
         )
         print(f"  bot  VmRSS warm {bw / MB:.0f} MB -> end {be / MB:.0f} MB ({bd:+.1f} %)  "
               f"{mark(abs(bd) <= 5.0)} flat within 5 %")  # fmt: skip
+        print("  bot  VmRSS by eighths of the day: "
+              + ", ".join(f"{rss / MB:.0f}" for rss in Day.eighths(day.bot)) + " MB")  # fmt: skip
         print(f"  bare VmRSS warm {aw / MB:.0f} MB -> end {ae / MB:.0f} MB ({ad:+.1f} %)  "
               "(the floor: discord.py's own cache and buffers)")  # fmt: skip
         print("  no injected clock in `run`: maps the bot expires by its own clock saw "
