@@ -9,6 +9,7 @@ from bot.standin.application import Application
 from bot.standin.commands import CommandCreates
 from bot.standin.events import Events
 from bot.standin.faults import Faults
+from bot.standin.holds import Holds
 from bot.standin.interactions import Interactions
 from bot.standin.outgoing import Nonces
 from bot.standin.ratelimits import DmOpens, RateLimits
@@ -23,6 +24,7 @@ COMMAND_CREATES = web.AppKey("command_creates", CommandCreates)
 DM_OPENS = web.AppKey("dm_opens", DmOpens)
 NONCES = web.AppKey("nonces", Nonces)
 FAULTS = web.AppKey("faults", Faults)
+HOLDS = web.AppKey("holds", Holds)
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
 RECORDER = web.AppKey("recorder", Recorder)
 

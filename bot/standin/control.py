@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.standin.holds import Held
 from bot.standin.httpkit import json_response
 from bot.standin.interactions import Interaction
 from bot.standin.recorder import Recorded
@@ -38,7 +39,7 @@ DATETIME_ARGS = {"created_at", "joined_at"}
 
 
 def to_jsonable(value: Any) -> Any:
-    if isinstance(value, Interaction | Recorded):
+    if isinstance(value, Interaction | Recorded | Held):
         return value.to_json()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: to_jsonable(v) for k, v in dataclasses.asdict(value).items()}
@@ -101,7 +102,11 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "dms_to": standin.dms_to,
         "fail": faults.fail,
         "delay": faults.delay,
-        "clear_faults": faults.clear,
+        "clear_faults": standin.clear_faults,
+        "hold_responses": standin.hold_responses,
+        "held": standin.held,
+        "release_held": standin.release_held,
+        "wait_held": standin.wait_held,
         "rate_limit": standin.rate_limit,
         "clear_rate_limits": standin.rate_limits.clear,
         "default_buckets": standin.rate_limits.use_default_buckets,

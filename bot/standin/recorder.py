@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +27,12 @@ class Recorded:
     at: datetime
     query: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    index: int = 0  # 1, 2, ... in the order recorded; never reused, not even after clear()
+    held: bool = False  # carried out, its answer then held (holds.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "index": self.index,
             "method": self.method,
             "route": self.route,
             "path": self.path,
@@ -37,6 +40,7 @@ class Recorded:
             "status": self.status,
             "at": self.at.isoformat(),
             "query": self.query,
+            "held": self.held,
         }
 
 
@@ -44,10 +48,15 @@ class Recorder:
     def __init__(self) -> None:
         self._items: list[Recorded] = []
         self._changed = asyncio.Event()
+        self._last_index = 0
 
-    def add(self, item: Recorded) -> None:
+    def add(self, item: Recorded) -> Recorded:
+        """Store `item` under the next index; returns it with that index."""
+        self._last_index += 1
+        item = replace(item, index=self._last_index)
         self._items.append(item)
         self._changed.set()
+        return item
 
     def clear(self) -> None:
         self._items.clear()

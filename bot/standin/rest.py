@@ -18,6 +18,7 @@ from bot.standin.context import (
     DM_OPENS,
     EVENTS,
     FAULTS,
+    HOLDS,
     INTERACTIONS,
     NONCES,
     RATE_LIMITS,
@@ -26,6 +27,7 @@ from bot.standin.context import (
 )
 from bot.standin.events import Events
 from bot.standin.faults import Faults
+from bot.standin.holds import Holds
 from bot.standin.httpkit import (
     PREFIX,
     REQUEST_BODY,
@@ -101,8 +103,10 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     template = _template(request)
     path = request.path[len(PREFIX) :] if request.path.startswith(PREFIX) else request.path
     route = f"{request.method} {template if template is not None else path}"
+    concrete = f"{request.method} {path}"
     body: Any = None
     extra: dict[str, str] = {}
+    carried_out = False
     try:
         body = await _read_body(request)
         REQUEST_BODY.set(body)
@@ -113,10 +117,10 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
             token = auth[4:] if auth.startswith("Bot ") else None
             if token is None or not app[APP].token_ok(token):
                 raise ApiError(401, 0, "401: Unauthorized")
-        delay = app[FAULTS].take_delay(route)
+        delay = app[FAULTS].take_delay(route, concrete)
         if delay:
             await asyncio.sleep(delay)
-        fault = app[FAULTS].take_fault(route)
+        fault = app[FAULTS].take_fault(route, concrete)
         if fault is not None:
             response: web.StreamResponse = _answer(fault)
         else:
@@ -126,9 +130,11 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
             else:
                 response = await handler(request)
                 response.headers.update(extra)
+                carried_out = response.status < 300
     except ApiError as exc:
         response = json_response(exc.body(), exc.status, extra)
-    app[RECORDER].add(
+    hold = app[HOLDS].take(route, concrete) if carried_out else None
+    recorded = app[RECORDER].add(
         Recorded(
             method=request.method,
             route=route,
@@ -138,8 +144,13 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
             at=now(),
             query=dict(request.query),
             headers={k: v for k, v in request.headers.items() if k.lower() == "x-audit-log-reason"},
+            held=hold is not None,
         )
     )
+    if hold is not None:
+        # recorded above, as carried out; the answer waits (a client killed meanwhile never
+        # learns whether it took effect)
+        await app[HOLDS].keep(recorded, hold)
     return response
 
 
@@ -169,6 +180,7 @@ def build_api(
     dm_opens: DmOpens,
     nonces: Nonces,
     faults: Faults,
+    holds: Holds,
     rate_limits: RateLimits,
     recorder: Recorder,
 ) -> web.Application:
@@ -182,5 +194,6 @@ def build_api(
         rate_limits,
         recorder,
     )
+    api[HOLDS] = holds
     setup_routes(api)
     return api

@@ -20,6 +20,7 @@ from bot.standin.driver_members import MemberDriver
 from bot.standin.events import Events
 from bot.standin.faults import Faults
 from bot.standin.gateway import Gateway
+from bot.standin.holds import Holds
 from bot.standin.interactions import Interactions
 from bot.standin.model import Json
 from bot.standin.outgoing import Nonces
@@ -58,6 +59,7 @@ class StandIn:
         self.app = Application(token, set(privileged), owner_id, bot_user_id)
         self.recorder = Recorder()
         self.faults = Faults()
+        self.holds = Holds()  # answers held after the request took effect
         self.rate_limits = RateLimits()
         self.rate_limits.use_default_buckets(rate_limit_scale)
         self.dm_opens = DmOpens()  # 403 40003 when opening DMs too fast; off until set()
@@ -100,6 +102,10 @@ class StandIn:
         self.autocomplete = ix.autocomplete
         self.click = ix.click
         self.submit_modal = ix.submit_modal
+        self.hold_responses = self.holds.hold
+        self.held = self.holds.held
+        self.release_held = self.holds.release
+        self.wait_held = self.holds.wait_held
 
     # -- identity --------------------------------------------------------------------------------
     @property
@@ -139,6 +145,7 @@ class StandIn:
             dm_opens=self.dm_opens,
             nonces=self.nonces,
             faults=self.faults,
+            holds=self.holds,
             rate_limits=self.rate_limits,
             recorder=self.recorder,
         )
@@ -160,6 +167,7 @@ class StandIn:
         return self.base_url
 
     async def stop(self) -> None:
+        self.holds.clear()  # no answer may keep the server from closing
         await self.gateway.close_all()
         if self.runner is not None:
             await self.runner.cleanup()
@@ -246,6 +254,11 @@ class StandIn:
         await asyncio.wait_for(poll(), timeout)
 
     # -- faults ----------------------------------------------------------------------------------
+    def clear_faults(self) -> None:
+        """Drop injected faults and delays, and hold rules (releasing held answers)."""
+        self.faults.clear()
+        self.holds.clear()
+
     def rate_limit(
         self, route: str | None, limit: int, per: float, *, bucket: str | None = None
     ) -> None:
