@@ -65,6 +65,14 @@ def _build_parser() -> argparse.ArgumentParser:
     standin.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
+    standin.add_argument(
+        "--member-request-window",
+        type=float,
+        default=30.0,  # Discord's (bot.standin.chunking.ALL_MEMBERS_WINDOW)
+        metavar="SECONDS",
+        help="seconds within which a second request for a guild's whole member list "
+        "(gateway op 8) gets RATE_LIMITED; 0 turns it off (default: %(default)s, Discord's)",
+    )
 
     policy = sub.add_parser(
         "policy", help="check, explain and simulate policy files", description=POLICY_DESCRIPTION
@@ -144,7 +152,9 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if args.command == "standin":
         from bot.standin.cli import serve
 
-        return serve(host=args.host, port=args.port)
+        return serve(
+            host=args.host, port=args.port, member_request_window=args.member_request_window
+        )
     if args.command == "demo":
         from bot.demo import run_demo
 

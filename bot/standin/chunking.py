@@ -95,6 +95,14 @@ class MemberRequests:
                 sent += 1
         return sent
 
+    def set_window(self, seconds: float) -> float:
+        """Seconds within which a repeat request for all members gets RATE_LIMITED (0: never);
+        returns the previous setting. Requests already seen keep counting against the new one."""
+        if seconds < 0:
+            raise ValueError("member_request_window must be 0 or more seconds")
+        previous, self.window = self.window, float(seconds)
+        return previous
+
     def clear(self) -> None:
         """No more faults, and the rate-limit windows forgotten."""
         self.faults = ChunkFaults()

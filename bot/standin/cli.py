@@ -11,9 +11,9 @@ from bot.standin.chunking import ALL_MEMBERS_WINDOW
 from bot.standin.server import StandIn
 
 
-async def _serve(host: str, port: int) -> int:
+async def _serve(host: str, port: int, member_request_window: float) -> int:
     # any bot token is accepted; op 8 and REST (roles, creating DMs) are rate limited as on Discord
-    standin = StandIn(token=None, member_request_window=ALL_MEMBERS_WINDOW)
+    standin = StandIn(token=None, member_request_window=member_request_window)
     world = standin.seed_sample()
     await standin.start(host, port)
     stop = asyncio.Event()
@@ -32,6 +32,7 @@ async def _serve(host: str, port: int) -> int:
         f"  bot user / application {standin.bot_user_id}; control API: {standin.base_url}/_standin",
         flush=True,
     )
+    print(f"  member list: one request per guild per {member_request_window:g} s", flush=True)
     try:
         await stop.wait()
     finally:
@@ -39,9 +40,12 @@ async def _serve(host: str, port: int) -> int:
     return 0
 
 
-def serve(host: str, port: int) -> int:
+def serve(host: str, port: int, member_request_window: float = ALL_MEMBERS_WINDOW) -> int:
+    if member_request_window < 0:
+        print("standin: --member-request-window must be 0 or more seconds", file=sys.stderr)
+        return 2
     try:
-        return asyncio.run(_serve(host, port))
+        return asyncio.run(_serve(host, port, member_request_window))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         return 0
     except OSError as exc:

@@ -117,6 +117,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "withhold_chunks": standin.member_requests.withhold,
         "release_chunks": standin.member_requests.release,
         "clear_chunk_faults": standin.member_requests.clear,
+        "member_request_window": standin.member_requests.set_window,
         "wait_for": _wait_for(standin),
         "clear_requests": standin.recorder.clear,
         "command_create_limit": standin.command_creates.set,
@@ -132,6 +133,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
                 "guilds": [str(g) for g in standin.world.guilds],
                 "sessions": len(standin.sessions()),
                 "connected": len(standin.connected_sessions()),
+                "member_request_window": standin.member_requests.window,
                 "actions": sorted(actions),
             }
         )

@@ -127,6 +127,28 @@ async def test_a_second_request_for_all_members_within_30_s_is_rate_limited(
     await wire.ws.close()
 
 
+async def test_the_member_request_window_is_set_over_http(
+    standin: StandIn, world: SampleWorld, http: aiohttp.ClientSession
+) -> None:
+    control = f"{standin.base_url}/_standin"
+    async with http.post(f"{control}/member_request_window", json={"seconds": 0.4}) as resp:
+        assert (await resp.json())["result"] == 0.0  # the in-process default before
+    async with http.get(control) as resp:
+        assert (await resp.json())["member_request_window"] == 0.4
+    wire, _ = await _ready(http, standin)
+    await _all_members(wire, world.guild_id, nonce="a")
+    assert (await wire.recv())["t"] == "GUILD_MEMBERS_CHUNK"
+    await _all_members(wire, world.guild_id, nonce="b")
+    limited = await wire.recv()
+    assert limited["t"] == "RATE_LIMITED" and 0 < limited["d"]["retry_after"] <= 0.4
+    await asyncio.sleep(0.45)
+    await _all_members(wire, world.guild_id, nonce="c")
+    assert (await wire.recv())["d"]["nonce"] == "c"  # the window has passed
+    async with http.post(f"{control}/member_request_window", json={"seconds": -1}) as resp:
+        assert resp.status == 400
+    await wire.ws.close()
+
+
 async def test_queries_user_ids_and_nonces_follow_the_documented_limits(
     standin: StandIn, world: SampleWorld, http: aiohttp.ClientSession
 ) -> None:

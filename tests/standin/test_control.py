@@ -11,9 +11,12 @@ from typing import Any
 
 import aiohttp
 import discord
+import pytest
 
+from bot.cli import main
 from bot.client.target import point_discord_at, reset_discord_target
 from bot.standin import SampleWorld, StandIn
+from bot.standin.chunking import ALL_MEMBERS_WINDOW
 from tests.standin.helpers import BareClient, all_intents
 
 
@@ -59,6 +62,16 @@ async def test_control_http_api(standin: StandIn, world: SampleWorld, bot: BareC
 FOLLOWBACK = Path(sys.executable).with_name("followback")
 
 
+def test_followback_standin_keeps_discords_member_request_window_by_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["standin", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--member-request-window SECONDS" in help_text
+    assert f"(default: {ALL_MEMBERS_WINDOW}, Discord's)" in help_text
+
+
 async def test_followback_standin_command_serves_a_bare_client() -> None:
     cmd = [str(FOLLOWBACK)] if FOLLOWBACK.exists() else [sys.executable, "-m", "bot"]
     proc = await asyncio.create_subprocess_exec(
@@ -66,6 +79,8 @@ async def test_followback_standin_command_serves_a_bare_client() -> None:
         "standin",
         "--port",
         "0",
+        "--member-request-window",
+        "2.5",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -76,6 +91,8 @@ async def test_followback_standin_command_serves_a_bare_client() -> None:
         match = re.fullmatch(r"standin ready: (http://127\.0\.0\.1:(\d+))\n", line)
         assert match, line
         assert int(match.group(2)) > 0
+        async with aiohttp.ClientSession() as http, http.get(f"{match.group(1)}/_standin") as resp:
+            assert (await resp.json())["member_request_window"] == 2.5
         point_discord_at(match.group(1))
         task = asyncio.create_task(client.start("any-token-works"))
         await asyncio.wait_for(client.wait_until_ready(), 10)
