@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.policy.conditions import Compiler, did_you_mean
 from bot.policy.decision import Action
-from bot.policy.durations import shape
+from bot.policy.durations import parse_duration, shape
 from bot.policy.engine import NO_RULE
 from bot.policy.matched import Describer
 from bot.policy.model import (
@@ -32,7 +32,14 @@ from bot.policy.replying import ReplyingReader
 from bot.policy.specs import EXAMPLE_NOW, SpecError, member_from_spec, mention_from_spec
 from bot.policy.yamltree import Node, parse_tree
 
-OWNER_KEYS = ("timezone", "digest_at", "digest_days", "digest_when_empty", "name")
+OWNER_KEYS = (
+    "timezone",
+    "digest_at",
+    "digest_days",
+    "digest_when_empty",
+    "cleanup_after",
+    "name",
+)
 TOP_KEYS = (
     "version",
     "owner",
@@ -172,7 +179,14 @@ class _Loader(OutcomeReader, ReplyingReader):
                     f"expected one of {', '.join(choices)}, not {shape(raw)}"
                     + (did_you_mean(raw, choices) if isinstance(raw, str) else ""),
                 )
-        return Owner(tz, at, name, days or EVERY_DAY, empty)
+        cleanup = Owner().cleanup_after
+        if "cleanup_after" in fields:
+            raw = fields["cleanup_after"].value
+            try:
+                cleanup = parse_duration(str(raw))
+            except ValueError as exc:
+                self.report(fields["cleanup_after"], "owner.cleanup_after", str(exc))
+        return Owner(tz, at, name, days or EVERY_DAY, empty, cleanup)
 
     def digest_days(self, node: Node) -> frozenset[int] | None:
         """`digest_days: [mon, wed, fri]`: the weekdays that get a digest."""

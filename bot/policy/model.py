@@ -77,6 +77,8 @@ class Owner:
     name: str | None = None  # how replies say {owner}; None lets the bot use its own default
     digest_days: frozenset[int] = EVERY_DAY  # date.weekday() numbers, Monday = 0
     digest_when_empty: EmptyDigest = EmptyDigest.SKIP
+    # the digest suggests clean-up for members followed back this long ago and silent since
+    cleanup_after: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)

@@ -247,6 +247,10 @@ def policy_json_schema() -> dict[str, Any]:
                         "enum": [e.value for e in EmptyDigest],
                         "description": "a day with nothing pending: no message, or one line",
                     },
+                    "cleanup_after": {
+                        **_ref("duration"),
+                        "description": "digest clean-up: followed back this long ago, silent",
+                    },
                     "name": {"type": "string", "description": "how replies say {owner}"},
                 }
             ),
