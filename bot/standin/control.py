@@ -157,7 +157,11 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
 
     async def requests(request: web.Request) -> web.Response:
         q = request.query
-        found = standin.recorder.requests(q.get("method"), q.get("route"))
+        try:
+            since = int(q.get("since", 0))
+        except ValueError:
+            return json_response({"error": "since must be a request index"}, 400)
+        found = standin.recorder.requests(q.get("method"), q.get("route"), since)
         return json_response({"result": [r.to_json() for r in found]})
 
     async def interaction(request: web.Request) -> web.Response:

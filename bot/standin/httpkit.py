@@ -66,6 +66,8 @@ def form_error(field: str, message: str, code: str = "BASE_TYPE_BAD") -> ApiErro
 
 # the parsed body of the request being handled (handlers run in the middleware's task)
 REQUEST_BODY: ContextVar[Any] = ContextVar("standin_request_body", default=None)
+# set by the message handler when a nonce was answered with the earlier message, for the log
+NONCE_DEDUPED: ContextVar[bool] = ContextVar("standin_nonce_deduped", default=False)
 
 
 def body_of(request: web.Request) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,6 +30,8 @@ class Recorded:
     headers: dict[str, str] = field(default_factory=dict)
     index: int = 0  # 1, 2, ... in the order recorded; never reused, not even after clear()
     held: bool = False  # carried out, its answer then held (holds.py)
+    code: int | None = None  # the error answer's Discord code (10007, 50007, ...)
+    deduped: bool = False  # a message whose nonce was answered with the earlier message
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +44,8 @@ class Recorded:
             "at": self.at.isoformat(),
             "query": self.query,
             "held": self.held,
+            "code": self.code,
+            "deduped": self.deduped,
         }
 
 
@@ -61,12 +66,15 @@ class Recorder:
     def clear(self) -> None:
         self._items.clear()
 
-    def requests(self, method: str | None = None, route: str | None = None) -> list[Recorded]:
+    def requests(
+        self, method: str | None = None, route: str | None = None, since: int = 0
+    ) -> list[Recorded]:
         """Requests in order; `route` may be a template ("POST /channels/{channel_id}/messages")
-        or "METHOD /template" (then `method` may be None)."""
+        or "METHOD /template" (then `method` may be None); `since`: only those with a greater
+        index (the last index a poller saw)."""
         wanted = normalize_route(route) if route and " " in route.strip() else None
         out = []
-        for item in self._items:
+        for item in self._items[self._first_after(since) :]:
             if method is not None and item.method != method.upper():
                 continue
             if route is not None:
@@ -79,6 +87,10 @@ class Recorder:
                     continue
             out.append(item)
         return out
+
+    def _first_after(self, since: int) -> int:
+        """Position of the first item with index > since (indexes grow along the list)."""
+        return bisect.bisect_right(self._items, since, key=lambda item: item.index)
 
     def __len__(self) -> int:
         return len(self._items)

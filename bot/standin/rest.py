@@ -29,6 +29,7 @@ from bot.standin.events import Events
 from bot.standin.faults import Faults
 from bot.standin.holds import Holds
 from bot.standin.httpkit import (
+    NONCE_DEDUPED,
     PREFIX,
     REQUEST_BODY,
     ApiError,
@@ -107,6 +108,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     body: Any = None
     extra: dict[str, str] = {}
     carried_out = False
+    NONCE_DEDUPED.set(False)  # one task serves a keep-alive connection's requests in turn
     try:
         body = await _read_body(request)
         REQUEST_BODY.set(body)
@@ -145,6 +147,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
             query=dict(request.query),
             headers={k: v for k, v in request.headers.items() if k.lower() == "x-audit-log-reason"},
             held=hold is not None,
+            code=_error_code(response),
+            deduped=NONCE_DEDUPED.get(),
         )
     )
     if hold is not None:
@@ -152,6 +156,20 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         # learns whether it took effect)
         await app[HOLDS].keep(recorded, hold)
     return response
+
+
+def _error_code(response: web.StreamResponse) -> int | None:
+    """The Discord error code in an error answer's JSON body, as the client reads it."""
+    if response.status < 400 or not isinstance(response, web.Response):
+        return None
+    body = response.body
+    if not isinstance(body, bytes | bytearray):
+        return None
+    try:
+        code = json.loads(body).get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
 
 
 def setup_routes(api: web.Application) -> None:

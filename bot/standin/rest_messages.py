@@ -7,6 +7,7 @@ from aiohttp import web
 
 from bot.standin.context import DM_OPENS, NONCES, app_of, events_of, world_of
 from bot.standin.httpkit import (
+    NONCE_DEDUPED,
     ApiError,
     body_dict,
     form_error,
@@ -106,6 +107,7 @@ async def post_message(request: web.Request) -> web.Response:
     if enforced:
         earlier = nonces.earlier(key, world)
         if earlier is not None:
+            NONCE_DEDUPED.set(True)
             return json_response(world.message_json(earlier))
     msg = build_bot_message(world, app_of(request).base_url, channel, body)
     events_of(request).message_created(msg)
