@@ -148,12 +148,15 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
             kwargs = json.loads(raw) if raw else {}
             if not isinstance(kwargs, dict):
                 raise TypeError("body must be a JSON object of keyword arguments")
-            result = action(**_coerce(kwargs))
+            args = _coerce(kwargs)
+            result = action(**args)
             if hasattr(result, "__await__"):
                 result = await result
         except (TypeError, ValueError, KeyError, LookupError, TimeoutError) as exc:
             return json_response({"error": f"{type(exc).__name__}: {exc}"}, 400)
-        return json_response({"result": to_jsonable(result)})
+        return json_response(
+            {"result": to_jsonable(result), **_stamps(standin, name, args, result)}
+        )
 
     async def requests(request: web.Request) -> web.Response:
         q = request.query
@@ -175,6 +178,17 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
     app.router.add_get("/_standin/requests", requests)
     app.router.add_get("/_standin/interactions/{interaction_id}", interaction)
     app.router.add_post("/_standin/{action}", act)
+
+
+def _stamps(standin: StandIn, action: str, args: dict[str, Any], result: Any) -> dict[str, str]:
+    """The stand-in's own time of a join or leave, beside the action's result, so a driver in
+    another process compares the bot's records with the stand-in's clock, not its own."""
+    if action == "join":
+        member = standin.world.guilds[args["guild_id"]].members[result]
+        return {"joined_at": member.joined_at.isoformat()}
+    if action == "leave":
+        return {"left_at": result.isoformat()}
+    return {}
 
 
 def _wait_for(standin: StandIn) -> Callable[..., Any]:

@@ -132,12 +132,15 @@ class MemberDriver:
         self.gateway.dispatch("GUILD_MEMBER_ADD", data, intent=GUILD_MEMBERS)
         await asyncio.sleep(0)
 
-    async def leave(self, guild_id: int, user_id: int) -> None:
+    async def leave(self, guild_id: int, user_id: int) -> datetime:
+        """The member leaves; dispatches GUILD_MEMBER_REMOVE. Returns the stand-in's time of it."""
         guild = self.world.guilds[guild_id]
         guild.members.pop(user_id)
+        left_at = self.world.now()
         data = {"guild_id": str(guild_id), "user": self.world.user_json(user_id)}
         self.gateway.dispatch("GUILD_MEMBER_REMOVE", data, intent=GUILD_MEMBERS)
         await asyncio.sleep(0)
+        return left_at
 
     async def complete_screening(self, guild_id: int, user_id: int) -> None:
         self.world.guilds[guild_id].members[user_id].pending = False

@@ -6,6 +6,7 @@ import asyncio
 import re
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,33 @@ async def test_followback_standin_command_serves_a_bare_client() -> None:
             proc.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(proc.wait(), 10)
     assert code == 0
+
+
+async def test_join_and_leave_answer_with_the_standins_own_time(
+    standin: StandIn, world: SampleWorld, bot: BareClient
+) -> None:
+    base = f"{standin.base_url}/_standin"
+    async with aiohttp.ClientSession() as http:
+        before = datetime.now(UTC)
+        async with http.post(f"{base}/join", json={"guild_id": str(world.guild_id)}) as resp:
+            joined = await resp.json()
+        uid = joined["result"]  # the user id, as before
+        member = await _post(http, f"{base}/member", guild_id=world.guild_id, user_id=uid)
+        joined_at = datetime.fromisoformat(joined["joined_at"])
+        assert joined_at == datetime.fromisoformat(member["joined_at"])  # what the bot is told
+        assert before <= joined_at <= datetime.now(UTC)
+        given = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+        async with http.post(
+            f"{base}/join",
+            json={"guild_id": str(world.guild_id), "username": "x", "joined_at": given.isoformat()},
+        ) as resp:
+            assert datetime.fromisoformat((await resp.json())["joined_at"]) == given
+        async with http.post(
+            f"{base}/leave", json={"guild_id": str(world.guild_id), "user_id": uid}
+        ) as resp:
+            left = await resp.json()
+        left_at = datetime.fromisoformat(left["left_at"])
+        assert joined_at <= left_at <= datetime.now(UTC)
+        assert left["result"] == left["left_at"]
+    (removed,) = (await bot.wait_seen("raw_member_remove"))[0]
+    assert removed.user.id == int(uid)
