@@ -1,7 +1,8 @@
 """The driver over HTTP under /_standin/ (JSON), for tests and demos in other processes.
 
 POST /_standin/<action> with a JSON object of keyword arguments calls the driver method of that
-name (ids may be strings). GET /_standin/requests?method=&route= lists recorded requests;
+name (ids may be strings). GET /_standin/requests?method=&route=&since= lists recorded
+requests; GET /_standin/dms every DM the bot sent;
 GET /_standin/interactions/<id> shows an interaction and its answer.
 """
 
@@ -100,6 +101,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "member": standin.member,
         "messages": standin.messages,
         "dms_to": standin.dms_to,
+        "all_dms": standin.all_dms,
         "fail": faults.fail,
         "delay": faults.delay,
         "clear_faults": standin.clear_faults,
@@ -167,6 +169,9 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         found = standin.recorder.requests(q.get("method"), q.get("route"), since)
         return json_response({"result": [r.to_json() for r in found]})
 
+    async def dms(request: web.Request) -> web.Response:
+        return json_response({"result": to_jsonable(standin.all_dms())})
+
     async def interaction(request: web.Request) -> web.Response:
         ix = standin.interactions.by_id.get(int(request.match_info["interaction_id"]))
         if ix is None:
@@ -176,6 +181,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
     app.router.add_get("/_standin", info)
     app.router.add_get("/_standin/", info)
     app.router.add_get("/_standin/requests", requests)
+    app.router.add_get("/_standin/dms", dms)
     app.router.add_get("/_standin/interactions/{interaction_id}", interaction)
     app.router.add_post("/_standin/{action}", act)
 

@@ -230,6 +230,16 @@ class StandIn:
             return []
         return [m for m in self.messages(channel_id) if int(m["author"]["id"]) == self.bot_user_id]
 
+    def all_dms(self) -> list[Json]:
+        """Every message the bot sent in a DM, to anyone, oldest first; each also names its
+        `recipient_id` (a string, as ids are)."""
+        out = []
+        for user_id in self.world.dm_by_user:
+            for message in self.dms_to(user_id):
+                message["recipient_id"] = str(user_id)
+                out.append(message)
+        return sorted(out, key=lambda m: int(m["id"]))  # snowflakes grow with time
+
     def sessions(self) -> list[Session]:
         return list(self.gateway.sessions.values())
 

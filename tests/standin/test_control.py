@@ -140,3 +140,23 @@ async def test_join_and_leave_answer_with_the_standins_own_time(
         assert left["result"] == left["left_at"]
     (removed,) = (await bot.wait_seen("raw_member_remove"))[0]
     assert removed.user.id == int(uid)
+
+
+async def test_every_dm_the_bot_sent_in_one_query(
+    standin: StandIn, world: SampleWorld, bot: BareClient
+) -> None:
+    first, second = world.member_ids[0], world.member_ids[1]
+    for uid, text in ((first, "one"), (second, "two"), (first, "three")):
+        await (await bot.fetch_user(uid)).send(text)
+    await standin.dm(second, "a reply from the member")  # not the bot's: left out
+    base = f"{standin.base_url}/_standin"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/dms") as resp:
+            dms = (await resp.json())["result"]
+        assert await _post(http, f"{base}/all_dms") == dms
+    assert [(m["recipient_id"], m["content"]) for m in dms] == [
+        (str(first), "one"),
+        (str(second), "two"),
+        (str(first), "three"),
+    ]
+    assert all(m["author"]["id"] == str(standin.bot_user_id) for m in dms)
