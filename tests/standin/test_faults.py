@@ -101,3 +101,24 @@ async def test_rate_limit_429_when_exceeded(standin: StandIn, world: SampleWorld
     assert headers_429["Via"] == "1.1 google" and headers_429["X-RateLimit-Scope"] == "user"
     assert "Retry-After" in headers_429
     assert body["global"] is False and 0 < body["retry_after"] <= 5.0
+
+
+async def test_a_fault_for_one_member_only_by_its_concrete_path(
+    standin: StandIn, world: SampleWorld, bot: BareClient
+) -> None:
+    """A read-back (GET member) answers 503 twice for one member; the others are unaffected."""
+    target, other = world.member_ids[0], world.member_ids[1]
+    standin.faults.fail(f"GET /guilds/{world.guild_id}/members/{target}", 503, count=2)
+    await bot.http.get_member(world.guild_id, other)
+    for _ in range(2):
+        with pytest.raises(discord.DiscordServerError):  # discord.py does not retry a 503
+            await bot.http.get_member(world.guild_id, target)
+    member = await bot.http.get_member(world.guild_id, target)
+    assert member["user"]["id"] == str(target)
+    recorded = standin.recorder.requests(route="GET /guilds/{guild_id}/members/{user_id}")
+    assert [(r.path.rsplit("/", 1)[1], r.status) for r in recorded] == [
+        (str(other), 200),
+        (str(target), 503),
+        (str(target), 503),
+        (str(target), 200),
+    ]
