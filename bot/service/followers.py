@@ -33,6 +33,7 @@ from bot.service.timers import FIRED, Fired, NotYet, TimerResult, TimerScheduler
 from bot.store import (
     FOLLOWER_EVENT_KINDS,
     ActionSpec,
+    EventRow,
     JoinInput,
     MemberRow,
     Store,
@@ -211,65 +212,92 @@ class FollowerService:
     async def catch_up(self, guild_id: int, present: Sequence[PresentMember]) -> int:
         """Joins, leaves, screening and role edits that happened while the bot was offline.
 
-        Returns how many members were processed as joins.
+        ``present`` is who is in the guild now. The comparison with the store runs as one
+        step of the worker, queued at once: every live event handed over before the
+        snapshot was taken is stored before it, every later one after it, so the snapshot
+        and the store are compared at the same moment. Returns how many members were
+        processed as joins.
         """
-        await self.flush()  # live events first, so what the store knows is current
-        known = await self._store.known_members(guild_id)
-        here = set()
-        caught = screened = by_hand = leaves = 0
-        for member in present:
-            user_id = member.user.user_id
-            here.add(user_id)
-            if user_id in self._not_followers or not member.is_follower:
-                continue  # still in the guild, so not a leave either
-            row = known.get(user_id)
-            if row is None or (
-                not row.present
-                and member.joined_at is not None
-                and (row.left_at is None or member.joined_at > row.left_at)
-            ):
-                joined_at = member.joined_at or self._clock.now()
-                self.member_joined(
-                    guild_id, member.user, joined_at, pending=member.pending, kind="catch_up"
-                )
-                caught += 1
-            elif row.pending and not member.pending:
-                self.screening_done(guild_id, user_id)
-                screened += 1
-            elif member.has_follow_back_role not in (None, row.followed):
-                # Never re-add what the owner took away: record it instead.
-                self.follow_role_changed_by_hand(
-                    guild_id, user_id, bool(member.has_follow_back_role)
-                )
-                by_hand += 1
-        for user_id, row in known.items():
-            if row.present and user_id not in here:
-                self.member_left(guild_id, user_id)
-                leaves += 1
-        await self.flush()
-        if self.events.listening:
-            self.events.emit(
-                CatchUpDone(self._clock.now(), guild_id, caught, leaves, screened, by_hand)
-            )
-        return caught
+        result = await self._submit(task=lambda: self._catch_up(guild_id, present))
+        assert isinstance(result, int)
+        return result
 
-    async def resume_unprocessed(self) -> int:
-        """Decide follower events stored before a crash but never decided."""
+    async def resume_unprocessed(self, guild_id: int | None = None) -> int:
+        """Decide follower events stored before a crash but never decided.
+
+        Only for guilds the client knows: deciding needs the guild (the follow-back role's
+        id, members' roles). The others stay undecided until their catch-up resumes them.
+        """
         count = 0
         for event in await self._store.unprocessed_events(FOLLOWER_EVENT_KINDS):
+            if guild_id is not None and event.guild_id != guild_id:
+                continue
+            if not self._directory.guild_known(event.guild_id):
+                continue
             member = await self._store.get_member(event.guild_id, event.user_id)
-            if member is None or member.pending or not member.present:
+            if member is None or member.pending or not member.present or _stale(event, member):
                 await self._store.mark_event_processed(event.id, self._clock.now())
                 continue
             await self._decide_one(member, event.id, observed=False)
             count += 1
         return count
 
+    async def _catch_up(self, guild_id: int, present: Sequence[PresentMember]) -> int:
+        await self.resume_unprocessed(guild_id)
+        known = await self._store.known_members(guild_id)
+        # The bot's own role changes not yet done: a role that differs from the store
+        # because of them is no sign of the owner's hand.
+        own_role_changes = await self._store.open_role_members(guild_id)
+        here = set()
+        joins: list[JoinInput] = []
+        screened = by_hand = leaves = 0
+        for member in present:
+            user_id = member.user.user_id
+            here.add(user_id)
+            if user_id in self._not_followers or not member.is_follower:
+                continue  # still in the guild, so not a leave either
+            row = known.get(user_id)
+            if row is None or _new_stay(row, member.joined_at):
+                joined_at = member.joined_at or self._clock.now()
+                if row is not None and row.present:
+                    # Left and came back while the bot was down: the leave was never seen,
+                    # so it is dated no later than the new stay began.
+                    await self._member_left(guild_id, user_id, min(joined_at, self._clock.now()))
+                    leaves += 1
+                joins.append(
+                    JoinInput(guild_id, member.user, joined_at, member.pending, "catch_up")
+                )
+            elif not row.present:
+                continue  # an earlier stay's member list: the leave stands
+            elif row.pending and not member.pending:
+                await self._screening_done(guild_id, user_id)
+                screened += 1
+            elif (
+                member.has_follow_back_role not in (None, row.followed)
+                and user_id not in own_role_changes
+            ):
+                # Never re-add what the owner took away: record it instead.
+                await self._role_by_hand(guild_id, user_id, bool(member.has_follow_back_role))
+                by_hand += 1
+        for user_id, row in known.items():
+            if row.present and user_id not in here:
+                await self._member_left(guild_id, user_id)
+                leaves += 1
+        for start in range(0, len(joins), MAX_BATCH):
+            await self._store_joins(joins[start : start + MAX_BATCH])
+        if self.events.listening:
+            self.events.emit(
+                CatchUpDone(self._clock.now(), guild_id, len(joins), leaves, screened, by_hand)
+            )
+        return len(joins)
+
     # --- handlers (run by the worker, in order) -------------------------------------
 
     async def _joins(self, works: list[_Work]) -> None:
+        await self._store_joins([work.join for work in works if work.join is not None])
+
+    async def _store_joins(self, joins: list[JoinInput]) -> None:
         now = self._clock.now()
-        joins = [work.join for work in works if work.join is not None]
         stored = await self._store.record_joins(joins, now)
         if self.events.listening:
             for _, row, fresh in stored:
@@ -307,11 +335,15 @@ class FollowerService:
         assert member is not None
         await self._decide_one(member, event_id, observed=False)
 
-    async def _member_left(self, guild_id: int, user_id: int) -> None:
+    async def _member_left(
+        self, guild_id: int, user_id: int, left_at: datetime | None = None
+    ) -> None:
+        """The stay ends: the store cancels its timers and unsent actions with the leave."""
         now = self._clock.now()
-        event_id = await self._store.record_event(guild_id, user_id, "leave", {}, now)
-        member = await self._store.record_leave(guild_id, user_id, now, self._churn_window)
-        # Nothing left to send to someone who is gone; timers re-check at due time.
+        left_at = left_at or now
+        event_id = await self._store.record_event(guild_id, user_id, "leave", {}, left_at)
+        member = await self._store.record_leave(guild_id, user_id, left_at, self._churn_window)
+        # Nothing left to send to someone who is gone (rows of no stay included).
         await self._store.cancel_actions(guild_id, user_id, now, kinds=("add_role", "dm"))
         await self._store.mark_event_processed(event_id, now)
         if member is not None and self.events.listening:
@@ -365,7 +397,7 @@ class FollowerService:
         if member is None or not member.present:
             await self._fire(timer, member, TimerOutcome.LEFT)
             return FIRED
-        if member.joined_at is not None and member.joined_at > timer.created_at:
+        if timer.stay is not None and timer.stay != member.stay:
             # Set during an earlier stay; the rejoin was decided on its own.
             await self._fire(timer, member, TimerOutcome.EARLIER_STAY)
             return FIRED
@@ -386,6 +418,27 @@ class FollowerService:
                 TimerFired(now, timer.guild_id, timer.user_id, name, timer.kind, outcome)
             )
         return fired
+
+
+def _new_stay(row: MemberRow, joined_at: datetime | None) -> bool:
+    """Whether a member in the guild with this ``joined_at`` is in a stay the store has not
+    seen: a newer join than the stored one is a new stay, even if no leave was seen."""
+    if joined_at is None:
+        return False
+    if row.joined_at is not None and joined_at > row.joined_at:
+        return True
+    # Stored as gone: back if they joined after the recorded leave.
+    return not row.present and (row.left_at is None or joined_at > row.left_at)
+
+
+def _stale(event: EventRow, member: MemberRow) -> bool:
+    """A stored join of an earlier stay than the member's current one."""
+    joined = event.payload.get("joined_at") if event.kind != "screened" else None
+    return (
+        isinstance(joined, str)
+        and member.joined_at is not None
+        and (datetime.fromisoformat(joined) < member.joined_at)
+    )
 
 
 def _label(member: MemberRow) -> str:

@@ -221,12 +221,10 @@ class Outbox:
         await self._finish(row, self._clock.now(), result)
 
     async def _finish(self, row: OutboxRow, finished: datetime, result: dict[str, Any]) -> None:
-        if row.kind == "dm":
-            await self._store.record_dm_sent(row.user_id, row.id, finished)
-        await self._store.complete_action(row.id, finished, result)
-        if row.kind in ("add_role", "remove_role"):
-            followed = row.kind == "add_role"
-            await self._store.set_followed(row.guild_id, row.user_id, followed, finished)
+        # Done, the DM logged and the follow state recorded, all at once: a crash cannot
+        # leave a role given but the member not marked followed (catch-up would then
+        # take the role for the owner's hand).
+        await self._store.finish_action(row, finished, result)
         if self._events.listening:
             text = str(row.payload.get("text", "")) if row.kind in MESSAGE_KINDS else None
             name = await self._member_name(row)

@@ -99,7 +99,14 @@ class Planner:
             actions, timer = await self._plan(row, decision, facts.display_name)
             items.append(
                 DecisionInput(
-                    row.guild_id, row.user_id, event_id, decision, observed, actions, timer
+                    row.guild_id,
+                    row.user_id,
+                    event_id,
+                    decision,
+                    observed,
+                    actions,
+                    timer,
+                    stay=row.stay,  # cancelled with the stay if it ends before they act
                 )
             )
             if listening:

@@ -42,7 +42,7 @@ INSERT INTO members (guild_id, user_id, {", ".join(USER_COLUMNS)},
 VALUES (?, ?, {", ".join("?" * len(USER_COLUMNS))}, ?, 1, ?, 1, ?, ?)
 ON CONFLICT (guild_id, user_id) DO NOTHING
 """  # noqa: S608
-_STAY = f"SELECT present, joined_at, pending FROM members {_KEY}"  # noqa: S608
+_STAY = f"SELECT present, joined_at, pending, times_joined FROM members {_KEY}"  # noqa: S608
 # Seen before, same stay (a repeated join event): refresh what Discord said, count nothing.
 _REFRESH = f"UPDATE members SET {_SET_USER}, pending = ?, updated_at = ? {_KEY}"  # noqa: S608
 # Seen before and left (or a leave was missed): a rejoin. Roles are lost on leaving, and
@@ -64,6 +64,7 @@ UPDATE members SET {", ".join(f"{name} = {name} + ?" for name in ACTIVITY_COUNTE
 {_KEY}
 """  # noqa: S608
 _SCREENED = f"UPDATE members SET pending = 0 {_KEY}"  # noqa: S608
+_CURRENT = f"SELECT present, times_joined FROM members {_KEY}"  # noqa: S608
 _FOLLOW = f"""
 UPDATE members SET followed = 1,
     followed_at = CASE WHEN followed = 1 AND followed_at IS NOT NULL THEN followed_at ELSE ? END,
@@ -86,9 +87,11 @@ _JOINS_SINCE = (
     "SELECT joined_at FROM members WHERE guild_id = ? AND joined_at > ? ORDER BY joined_at"
 )
 
-# What a join says happened to the member.
+# What a join says happened to the member. MISSED_LEAVE: a rejoin of a member stored as
+# present (the leave was never seen): the earlier stay ends here, as a leave ends it.
 JOINED, REJOINED, SCREENED, REPEAT = "joined", "rejoined", "screened", "repeat"
-NEW_STAY = frozenset({JOINED, REJOINED})
+MISSED_LEAVE = "rejoined after a missed leave"
+NEW_STAY = frozenset({JOINED, REJOINED, MISSED_LEAVE})
 
 
 # The user's columns as stored (sqlite stores a bool as 0 or 1, a time as text).
@@ -130,8 +133,10 @@ def upsert_join(
 ) -> tuple[MemberRow, str]:
     """Insert, refresh or rejoin a member; says what changed.
 
-    JOINED (first time), REJOINED, SCREENED (the same stay seen again with its
-    membership screening now complete: something new to decide on) or REPEAT.
+    JOINED (first time), REJOINED, MISSED_LEAVE (a newer ``joined_at`` for a member
+    stored as present: a new stay though no leave was seen), SCREENED (the same stay
+    seen again with its membership screening now complete: something new to decide on)
+    or REPEAT (the same stay again, or an older one: a stale event changes nothing).
     """
     key = (guild_id, user.user_id)
     values = _user_values(user)
@@ -146,9 +151,11 @@ def upsert_join(
         # completed in between: say so, or nobody would ever decide for them.
         conn.execute(_REFRESH, (*values, int(pending), now, *key))
         change = SCREENED if old[2] and not pending else REPEAT
+    elif old[0] and old[1] is not None and joined < old[1]:
+        change = REPEAT  # an earlier stay's join, seen late: the current stay stands
     else:
         conn.execute(_REJOIN, (*values, int(pending), now, joined, *key))
-        change = REJOINED
+        change = MISSED_LEAVE if old[0] else REJOINED
     row = get_member(conn, *key)
     assert row is not None
     return row, change
@@ -188,6 +195,12 @@ def record_leave(
     left = to_db(at)
     conn.execute(_LEAVE, (left, int(churn), left, guild_id, user_id))
     return get_member(conn, guild_id, user_id)
+
+
+def stay_is_current(conn: sqlite3.Connection, guild_id: int, user_id: int, stay: int) -> bool:
+    """Whether ``stay`` is the member's current, open stay."""
+    raw = conn.execute(_CURRENT, (guild_id, user_id)).fetchone()
+    return raw is not None and bool(raw[0]) and raw[1] == stay
 
 
 def record_screening_done(conn: sqlite3.Connection, guild_id: int, user_id: int) -> None:

@@ -13,18 +13,43 @@ from bot.store.rows import ActionSpec, OutboxRow, columns, outbox_row
 
 _KINDS = frozenset(OutboxKind)
 _SELECT = f"SELECT {columns(OutboxRow)} FROM outbox"  # noqa: S608 (constant columns)
-_DUE = f"{_SELECT} WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?"
+_DUE = f"{_SELECT} WHERE status = 'pending' AND not_before <= ?"
+_DUE_ORDER = " ORDER BY not_before, id LIMIT ?"
 _IN_DOUBT = f"{_SELECT} WHERE status = 'sending' ORDER BY id"
 _NEXT_DUE = "SELECT MIN(not_before) FROM outbox WHERE status = 'pending'"
+# A row about a member's stay acts only while that stay is the member's current one.
+_STAY_CURRENT = """(outbox.stay IS NULL OR EXISTS (
+    SELECT 1 FROM members m WHERE m.guild_id = outbox.guild_id AND m.user_id = outbox.user_id
+    AND m.present = 1 AND m.times_joined = outbox.stay))"""
+_ROLE_KINDS = (OutboxKind.ADD_ROLE, OutboxKind.REMOVE_ROLE)
+_OPEN_ROLES = f"""
+SELECT DISTINCT user_id FROM outbox
+WHERE guild_id = ? AND status IN ('pending', 'sending') AND kind IN ({placeholders(_ROLE_KINDS)})
+"""  # noqa: S608 (placeholders only)
 
 _INSERT = """
 INSERT INTO outbox (decision_id, guild_id, user_id, kind, payload, status, attempts,
-    not_before, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+    not_before, created_at, updated_at, stay)
+VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
 """
-_CLAIM = """
+_CLAIM = f"""
 UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?
-WHERE id = ? AND status = 'pending'
+WHERE id = ? AND status = 'pending' AND {_STAY_CURRENT}
+"""  # noqa: S608 (constant text)
+# Pending or in doubt, for a stay that has ended: never sent (or re-sent) any more.
+_DROP_ENDED = f"""
+UPDATE outbox SET status = 'cancelled', done_at = ?, updated_at = ?,
+    last_error = COALESCE(?, last_error)
+WHERE id = ? AND status IN ('pending', 'sending') AND NOT {_STAY_CURRENT}
+"""  # noqa: S608 (constant text)
+_CANCEL_IN_DOUBT = """
+UPDATE outbox SET status = 'cancelled', done_at = ?, updated_at = ?, last_error = ?
+WHERE id = ? AND status = 'sending'
+"""
+# What ending a stay cancels: the member's rows of that stay (or earlier) not yet sent.
+_CANCEL_STAY = """
+UPDATE outbox SET status = 'cancelled', done_at = ?, updated_at = ?
+WHERE guild_id = ? AND user_id = ? AND status = 'pending' AND stay IS NOT NULL AND stay <= ?
 """
 _COMPLETE = """
 UPDATE outbox SET status = 'done', done_at = ?, updated_at = ?, result = ?
@@ -57,6 +82,7 @@ def insert_actions(
     actions: Sequence[ActionSpec],
     at: datetime,
     decision_id: int | None,
+    stay: int | None = None,
 ) -> list[int]:
     """Queue outbox rows inside the caller's transaction; payloads are encoded here, so a
     payload JSON cannot hold (or an unknown kind) fails the whole transaction."""
@@ -69,27 +95,67 @@ def insert_actions(
         cur = conn.execute(
             _INSERT,
             (decision_id, guild_id, user_id, action.kind, dump_json(action.payload),
-             not_before, now, now),
+             not_before, now, now, stay),
         )  # fmt: skip
         assert cur.lastrowid is not None
         ids.append(cur.lastrowid)
     return ids
 
 
-def due_actions(conn: sqlite3.Connection, now: str, limit: int) -> list[OutboxRow]:
-    return [outbox_row(raw) for raw in conn.execute(_DUE, (now, limit)).fetchall()]
+def due_actions(
+    conn: sqlite3.Connection, now: str, limit: int, kinds: Collection[str] | None = None
+) -> list[OutboxRow]:
+    """Pending rows due by ``now`` (of these kinds), oldest first."""
+    sql = _DUE
+    params: tuple[str, ...] = (now,)
+    if kinds is not None:
+        sql += f" AND kind IN ({placeholders(kinds)})"
+        params += tuple(kinds)
+    rows = conn.execute(sql + _DUE_ORDER, (*params, limit)).fetchall()
+    return [outbox_row(raw) for raw in rows]
 
 
 def in_doubt_actions(conn: sqlite3.Connection) -> list[OutboxRow]:
     return [outbox_row(raw) for raw in conn.execute(_IN_DOUBT).fetchall()]
 
 
-def next_action_due(conn: sqlite3.Connection) -> datetime | None:
-    return from_db_or_none(conn.execute(_NEXT_DUE).fetchone()[0])
+def next_action_due(
+    conn: sqlite3.Connection, kinds: Collection[str] | None = None
+) -> datetime | None:
+    if kinds is None:
+        return from_db_or_none(conn.execute(_NEXT_DUE).fetchone()[0])
+    sql = f"{_NEXT_DUE} AND kind IN ({placeholders(kinds)})"
+    return from_db_or_none(conn.execute(sql, tuple(kinds)).fetchone()[0])
 
 
 def claim_action(conn: sqlite3.Connection, outbox_id: int, at: str) -> bool:
-    return conn.execute(_CLAIM, (at, outbox_id)).rowcount == 1
+    """pending -> sending if its stay is still current; a row whose stay has ended is
+    cancelled instead (False either way when not claimed)."""
+    if conn.execute(_CLAIM, (at, outbox_id)).rowcount == 1:
+        return True
+    drop_if_stay_ended(conn, outbox_id, at, "its stay had ended")
+    return False
+
+
+def drop_if_stay_ended(conn: sqlite3.Connection, outbox_id: int, at: str, note: str) -> bool:
+    """Cancel a pending or in-doubt row whose stay has ended; False if it is still current."""
+    return conn.execute(_DROP_ENDED, (at, at, note, outbox_id)).rowcount == 1
+
+
+def cancel_in_doubt(conn: sqlite3.Connection, outbox_id: int, at: str, note: str) -> bool:
+    """An in-doubt row settled without acting (the member is gone: nothing to do)."""
+    return conn.execute(_CANCEL_IN_DOUBT, (at, at, note, outbox_id)).rowcount == 1
+
+
+def cancel_stay(conn: sqlite3.Connection, guild_id: int, user_id: int, stay: int, at: str) -> int:
+    """Cancel the member's unsent rows of stays up to ``stay`` (a stay ended)."""
+    return conn.execute(_CANCEL_STAY, (at, at, guild_id, user_id, stay)).rowcount
+
+
+def open_role_members(conn: sqlite3.Connection, guild_id: int) -> set[int]:
+    """Members with a role change of the bot's queued or in doubt."""
+    rows = conn.execute(_OPEN_ROLES, (guild_id, *_ROLE_KINDS)).fetchall()
+    return {raw[0] for raw in rows}
 
 
 def complete_action(conn: sqlite3.Connection, outbox_id: int, at: str, result: str | None) -> bool:

@@ -17,14 +17,14 @@ _DUE = f"{_SELECT} WHERE status = 'scheduled' AND due <= ? ORDER BY due, id LIMI
 _NEXT_DUE = "SELECT MIN(due) FROM timers WHERE status = 'scheduled'"
 
 _INSERT = """
-INSERT INTO timers (guild_id, user_id, kind, due, decision_id, status, created_at)
-VALUES (?, ?, ?, ?, ?, 'scheduled', ?)
+INSERT INTO timers (guild_id, user_id, kind, due, decision_id, status, created_at, stay)
+VALUES (?, ?, ?, ?, ?, 'scheduled', ?, ?)
 """
 _CLAIM = "UPDATE timers SET status = 'fired' WHERE id = ? AND status = 'scheduled'"
 _FIRE = """
 UPDATE timers SET status = 'fired', finished_at = ?, outcome = ?
 WHERE id = ? AND status = 'scheduled'
-RETURNING guild_id, user_id, decision_id
+RETURNING guild_id, user_id, decision_id, stay
 """
 _FINISH = """
 UPDATE timers SET status = 'fired', finished_at = ?, outcome = ?
@@ -39,6 +39,11 @@ _CANCEL_MEMBER = """
 UPDATE timers SET status = 'cancelled', finished_at = ?, outcome = ?
 WHERE guild_id = ? AND user_id = ? AND status = 'scheduled'
 """
+# A stay ended: its timers (and any older or from before stays were kept) never act.
+_CANCEL_STAY = """
+UPDATE timers SET status = 'cancelled', finished_at = ?, outcome = ?
+WHERE guild_id = ? AND user_id = ? AND status = 'scheduled' AND (stay IS NULL OR stay <= ?)
+"""
 
 
 def insert_timer(
@@ -49,12 +54,13 @@ def insert_timer(
     decision_id: int | None,
     now: str,
     due: str,
+    stay: int | None = None,
 ) -> None:
     """Schedule a timer (``due`` and ``now`` as stored text). An unknown kind fails the
     caller's transaction (the table has no CHECK: the kinds are TimerKind)."""
     if timer.kind not in _KINDS:
         raise sqlite3.IntegrityError(f"unknown timer kind {timer.kind!r}")
-    conn.execute(_INSERT, (guild_id, user_id, timer.kind, due, decision_id, now))
+    conn.execute(_INSERT, (guild_id, user_id, timer.kind, due, decision_id, now, stay))
 
 
 def scheduled_timers(conn: sqlite3.Connection) -> list[TimerRow]:
@@ -75,11 +81,11 @@ def claim_timer(conn: sqlite3.Connection, timer_id: int) -> bool:
 
 def fire_timer(
     conn: sqlite3.Connection, timer_id: int, at: str, outcome: str
-) -> tuple[int, int, int | None] | None:
-    """scheduled -> fired with its outcome: (guild, user, decision), or None if it had
-    already fired or been cancelled."""
+) -> tuple[int, int, int | None, int | None] | None:
+    """scheduled -> fired with its outcome: (guild, user, decision, stay), or None if it
+    had already fired or been cancelled."""
     rows = conn.execute(_FIRE, (at, outcome, timer_id)).fetchall()
-    return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+    return (rows[0][0], rows[0][1], rows[0][2], rows[0][3]) if rows else None
 
 
 def finish_timer(conn: sqlite3.Connection, timer_id: int, at: str, outcome: str) -> bool:
@@ -92,6 +98,12 @@ def postpone_timer(conn: sqlite3.Connection, timer_id: int, due: str) -> bool:
 
 def cancel_timer(conn: sqlite3.Connection, timer_id: int, at: str, outcome: str) -> bool:
     return conn.execute(_CANCEL_ONE, (at, outcome, timer_id)).rowcount == 1
+
+
+def cancel_stay_timers(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, stay: int, at: str, outcome: str
+) -> int:
+    return conn.execute(_CANCEL_STAY, (at, outcome, guild_id, user_id, stay)).rowcount
 
 
 def cancel_member_timers(

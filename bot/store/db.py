@@ -80,7 +80,10 @@ def placeholders(values: Collection[object]) -> str:
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    """(number, file name, SQL) for every bundled migration, in order, numbered 1..n."""
+    """(number, file name, SQL) for every bundled migration, in ascending order.
+
+    Numbers are unique and start at 1; a gap is allowed (features developed side by side
+    take numbers ahead of time), and migrations are applied in ascending order anyway."""
     found: list[tuple[int, str, str]] = []
     for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -88,8 +91,8 @@ def migrations() -> list[tuple[int, str, str]]:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort()
     numbers = [number for number, _, _ in found]
-    if numbers != list(range(1, len(found) + 1)):
-        raise StoreError(f"migrations must be numbered 0001.. without gaps, found {numbers}")
+    if len(set(numbers)) != len(numbers) or (numbers and numbers[0] != 1):
+        raise StoreError(f"migrations must be numbered from 0001, each once, found {numbers}")
     return found
 
 

@@ -83,6 +83,7 @@ class DecisionInput:
     observed: bool = False
     actions: Sequence[ActionSpec] = ()
     timer: TimerSpec | None = None
+    stay: int | None = None  # the member's stay it was decided for (MemberRow.stay)
 
 
 # --- rows ------------------------------------------------------------------------------
@@ -137,6 +138,11 @@ class MemberRow(UserInfo):
     last_decision_id: int | None = None
     first_seen_at: datetime
     updated_at: datetime
+
+    @property
+    def stay(self) -> int:
+        """The member's current (or last) stay: stays are numbered by joins, from 1."""
+        return self.times_joined
 
 
 def generated(name: str, params: str, returns: str, namespace: dict[str, Any]) -> Any:
@@ -212,6 +218,7 @@ class OutboxRow:
     updated_at: datetime
     done_at: datetime | None
     result: dict[str, Any] | None
+    stay: int | None = None  # the member's stay it acts for (None: not about a stay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +233,7 @@ class TimerRow:
     created_at: datetime
     finished_at: datetime | None
     outcome: str | None
+    stay: int | None = None  # the member's stay it was set in
 
 
 # --- decoders: a selected tuple back into its row --------------------------------------

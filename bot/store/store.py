@@ -115,9 +115,10 @@ class Store:
     async def record_leave(
         self, guild_id: int, user_id: int, at: datetime, churn_window: timedelta
     ) -> MemberRow | None:
-        """Not present any more; a leave soon after a follow-back counts as churn."""
+        """Not present any more; a leave soon after a follow-back counts as churn. The stay
+        ends: its timers and unsent actions are cancelled in the same transaction."""
         return await self._db.transaction(
-            lambda conn: _members.record_leave(conn, guild_id, user_id, at, churn_window)
+            lambda conn: _transactions.leave(conn, guild_id, user_id, at, churn_window)
         )
 
     async def record_screening_done(self, guild_id: int, user_id: int) -> None:
@@ -237,27 +238,63 @@ class Store:
         actions: Sequence[ActionSpec],
         at: datetime,
         decision_id: int | None = None,
+        *,
+        stay: int | None = None,
     ) -> list[int]:
-        """Queue actions outside a decision (all or none); returns the outbox ids."""
+        """Queue actions outside a decision (all or none); returns the outbox ids. ``stay``:
+        the member's stay they act for (they are cancelled if it ends first)."""
         if not actions:
             return []
         return await self._db.transaction(
-            lambda conn: _outbox.insert_actions(conn, guild_id, user_id, actions, at, decision_id)
+            lambda conn: _outbox.insert_actions(
+                conn, guild_id, user_id, actions, at, decision_id, stay
+            )
         )
 
-    async def due_actions(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
-        """Pending actions whose time has come, oldest first."""
+    async def due_actions(
+        self, now: datetime, limit: int = 100, kinds: Collection[str] | None = None
+    ) -> list[OutboxRow]:
+        """Pending actions (of these kinds) whose time has come, oldest first."""
         moment = to_db(now)
-        return await self._db.run(lambda conn: _outbox.due_actions(conn, moment, limit))
+        return await self._db.run(lambda conn: _outbox.due_actions(conn, moment, limit, kinds))
 
-    async def next_action_due(self) -> datetime | None:
-        """The earliest ``not_before`` of the pending actions."""
-        return await self._db.run(_outbox.next_action_due)
+    async def next_action_due(self, kinds: Collection[str] | None = None) -> datetime | None:
+        """The earliest ``not_before`` of the pending actions (of these kinds)."""
+        return await self._db.run(lambda conn: _outbox.next_action_due(conn, kinds))
 
     async def claim_action(self, outbox_id: int, at: datetime) -> bool:
-        """pending -> sending (attempts + 1), committed; False if someone else claimed it."""
+        """pending -> sending (attempts + 1), committed; False if someone else claimed it,
+        or if its stay has ended (then it is cancelled: nothing acts for an ended stay)."""
         moment = to_db(at)
-        return await self._db.run(lambda conn: _outbox.claim_action(conn, outbox_id, moment))
+        return await self._db.transaction(
+            lambda conn: _outbox.claim_action(conn, outbox_id, moment)
+        )
+
+    async def finish_action(
+        self, row: OutboxRow, at: datetime, result: dict[str, Any] | None = None
+    ) -> bool:
+        """sending -> done with what it did, in one transaction: a DM logged (DM limits), a
+        role change recorded as the member's follow state while its stay is current."""
+        encoded = None if result is None else dump_json(result)
+        return await self._db.transaction(lambda conn: _transactions.finish(conn, row, at, encoded))
+
+    async def drop_if_stay_ended(self, outbox_id: int, at: datetime, note: str) -> bool:
+        """Cancel a pending or in-doubt row whose stay has ended; False if still current."""
+        moment = to_db(at)
+        return await self._db.run(
+            lambda conn: _outbox.drop_if_stay_ended(conn, outbox_id, moment, note)
+        )
+
+    async def cancel_in_doubt(self, outbox_id: int, at: datetime, note: str) -> bool:
+        """sending -> cancelled: an in-doubt row with nothing left to do."""
+        moment = to_db(at)
+        return await self._db.run(
+            lambda conn: _outbox.cancel_in_doubt(conn, outbox_id, moment, note)
+        )
+
+    async def open_role_members(self, guild_id: int) -> set[int]:
+        """Members with a role change of the bot's own still queued or in doubt."""
+        return await self._db.run(lambda conn: _outbox.open_role_members(conn, guild_id))
 
     async def complete_action(
         self, outbox_id: int, at: datetime, result: dict[str, Any] | None = None

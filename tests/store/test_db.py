@@ -19,10 +19,27 @@ from tests.store.helpers import GUILD, T0, decision, record_decision, record_joi
 LATEST = migrations()[-1][0]
 
 
-def test_migrations_are_numbered_from_one_without_gaps() -> None:
+def test_migrations_are_numbered_from_one_each_once_in_order() -> None:
     found = migrations()
-    assert [number for number, _, _ in found] == list(range(1, len(found) + 1))
+    numbers = [number for number, _, _ in found]
+    assert numbers == sorted(set(numbers))
     assert found[0][1] == "0001_initial.sql"
+
+
+def test_a_gap_in_the_numbers_still_applies_in_order(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundled = migrations()
+    later = (LATEST + 2, "gap.sql", "CREATE TABLE after_gap (id INTEGER);")
+    monkeypatch.setattr(db_module, "migrations", lambda: [*bundled, later])
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    raw = sqlite3.connect(db_path)
+    try:
+        assert db_module._apply_migrations(raw) == LATEST + 2
+        names = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+        assert "after_gap" in names
+    finally:
+        raw.close()
 
 
 async def test_fresh_database_is_migrated_to_latest_in_wal_mode(db_path: Path) -> None:

@@ -1,0 +1,153 @@
+"""Stays (issue 10, defects 1 and 2): each join opens a stay and ends the one before, as a
+leave does; nothing acts for a stay that has ended, whether the leave was seen or not."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import timedelta
+
+from bot.policy import Action
+from bot.service.events import RoleChangedByHand
+from bot.service.followers import FollowerService, PresentMember
+from bot.store import OutboxRow, Store
+from tests.service.helpers import GUILD, T0, HookLog, timer_due, user
+
+HOUR = timedelta(hours=1)
+
+
+async def settle(service: FollowerService) -> None:
+    await asyncio.wait_for(service.flush(), 5)
+
+
+async def followed_back(store: Store, service: FollowerService, uid: int, name: str) -> None:
+    """A member joined at T0 - 2h and was followed back (the outbox gave the role)."""
+    await service.member_joined(GUILD, user(uid, name), T0 - 2 * HOUR)
+    await settle(service)
+    (role,) = await store.actions_for(GUILD, uid)
+    assert await store.claim_action(role.id, T0 - 2 * HOUR)
+    assert await store.complete_action(role.id, T0 - 2 * HOUR)
+    await store.set_followed(GUILD, uid, True, T0 - 2 * HOUR)
+
+
+def of_kind(rows: list[OutboxRow], kind: str, status: str) -> list[OutboxRow]:
+    return [row for row in rows if row.kind == kind and row.status == status]
+
+
+# --- defect 1: a rejoin missed because its leave was never seen --------------------------
+
+
+async def test_catch_up_takes_a_newer_joined_at_for_a_new_stay_and_blames_nobody(
+    store: Store, service: FollowerService, hooks_log: HookLog
+) -> None:
+    await followed_back(store, service, 10, "fb_fay")
+    # While the bot was down Fay left and came back: same row "present", newer joined_at,
+    # and (roles are lost on leaving) no follow-back role.
+    present = [PresentMember(user(10, "fb_fay"), T0 - HOUR, False, False)]
+    assert await service.catch_up(GUILD, present) == 1
+
+    decisions = await store.decisions_for(GUILD, 10)
+    assert [d.action for d in decisions] == [Action.FOLLOW_BACK, Action.FOLLOW_BACK]
+    member = await store.get_member(GUILD, 10)
+    assert member is not None and member.present and member.stay == 2
+    assert member.joined_at == T0 - HOUR and member.times_rejoined == 1
+    assert not member.unfollowed_by_owner  # the owner did nothing by hand
+    assert hooks_log.of(RoleChangedByHand) == []
+    (again,) = of_kind(await store.actions_for(GUILD, 10), "add_role", "pending")
+    assert again.stay == 2  # followed back again, for the new stay
+
+
+async def test_a_leave_stamped_after_the_rejoin_does_not_hide_the_new_stay(
+    store: Store, service: FollowerService
+) -> None:
+    await followed_back(store, service, 10, "fb_fay")
+    # The leave is recorded late (now, T0), after Fay had already come back (T0 - 1h).
+    await service.member_left(GUILD, 10)
+    await settle(service)
+    present = [PresentMember(user(10, "fb_fay"), T0 - HOUR, False, False)]
+    assert await service.catch_up(GUILD, present) == 1
+    member = await store.get_member(GUILD, 10)
+    assert member is not None and member.present and member.stay == 2
+    assert len(await store.decisions_for(GUILD, 10)) == 2
+
+
+async def test_a_leave_inferred_at_catch_up_is_dated_no_later_than_the_new_join(
+    store: Store, service: FollowerService
+) -> None:
+    await followed_back(store, service, 10, "fb_fay")
+    rejoined = T0 - HOUR
+    await service.catch_up(GUILD, [PresentMember(user(10, "fb_fay"), rejoined, False, False)])
+    (left_at,) = await store.database.run(lambda conn: leave_times(conn, 10))
+    assert left_at <= rejoined.isoformat(timespec="microseconds")
+
+
+def leave_times(conn: sqlite3.Connection, uid: int) -> list[str]:
+    sql = "SELECT at FROM events WHERE guild_id = ? AND user_id = ? AND kind = 'leave'"
+    return [raw[0] for raw in conn.execute(sql, (GUILD, uid)).fetchall()]
+
+
+# --- defect 2: a rejoin seen live after a missed leave ------------------------------------
+
+
+async def test_a_live_rejoin_after_a_missed_leave_ends_the_earlier_stay(
+    store: Store, service: FollowerService
+) -> None:
+    await service.member_joined(GUILD, user(10, "later_lee"), T0 - 2 * HOUR)
+    await settle(service)
+    (stale_timer,) = await store.timers_for(GUILD, 10)
+    # No leave was seen; the join of the next stay arrives live.
+    await service.member_joined(GUILD, user(10, "later_lee"), T0 - HOUR)
+    await settle(service)
+
+    rows = await store.actions_for(GUILD, 10)
+    old, new = [r for r in rows if r.stay == 1], [r for r in rows if r.stay == 2]
+    assert [(r.kind, r.status) for r in old] == [("dm", "cancelled")]  # one notice, not two
+    assert [(r.kind, r.status) for r in new] == [("dm", "pending")]
+    timers = await store.timers_for(GUILD, 10)
+    assert [(t.stay, t.status) for t in timers] == [(1, "cancelled"), (2, "scheduled")]
+
+    # the earlier stay's timer, handed over anyway, gives no role
+    await asyncio.wait_for(timer_due(service, stale_timer), 5)
+    assert of_kind(await store.actions_for(GUILD, 10), "add_role", "pending") == []
+
+
+async def test_a_row_of_an_ended_stay_is_never_claimed(
+    store: Store, service: FollowerService
+) -> None:
+    await service.member_joined(GUILD, user(10, "fb_fay"), T0 - 2 * HOUR)
+    await settle(service)
+    (role,) = await store.actions_for(GUILD, 10)
+    # In flight when the stay ended (so not cancelled), then back to pending by a retry.
+    assert await store.claim_action(role.id, T0)
+    await service.member_joined(GUILD, user(10, "fb_fay"), T0 - HOUR)
+    await settle(service)
+    assert await store.retry_action(role.id, T0, 503, "server error")
+
+    assert not await store.claim_action(role.id, T0)
+    dropped = await store.get_action(role.id)
+    assert dropped is not None and dropped.status == "cancelled"
+
+
+async def test_a_stale_join_of_an_earlier_stay_changes_nothing(
+    store: Store, service: FollowerService
+) -> None:
+    await service.member_joined(GUILD, user(10, "fb_fay"), T0 - HOUR)
+    await service.member_joined(GUILD, user(10, "fb_fay"), T0 - 2 * HOUR)  # seen late
+    await settle(service)
+    member = await store.get_member(GUILD, 10)
+    assert member is not None and member.stay == 1 and member.joined_at == T0 - HOUR
+    assert len(await store.decisions_for(GUILD, 10)) == 1
+
+
+async def test_the_role_given_to_an_ended_stay_does_not_mark_the_next_one_followed(
+    store: Store, service: FollowerService
+) -> None:
+    await service.member_joined(GUILD, user(10, "fb_fay"), T0 - 2 * HOUR)
+    await settle(service)
+    (role,) = await store.actions_for(GUILD, 10)
+    assert await store.claim_action(role.id, T0)
+    await service.member_joined(GUILD, user(10, "fb_fay"), T0 - HOUR)  # missed leave
+    await settle(service)
+    assert await store.finish_action(role, T0)  # the PUT of the old stay completes late
+    member = await store.get_member(GUILD, 10)
+    assert member is not None and not member.followed
