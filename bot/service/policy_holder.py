@@ -52,16 +52,21 @@ class PolicyHolder:
         self,
         interval: float = 2.0,
         on_error: Callable[[PolicyError], Awaitable[None]] | None = None,
+        on_change: Callable[[Policy], Awaitable[None]] | None = None,
     ) -> None:
-        """Poll the file's mtime: edits take effect without a restart."""
+        """Poll the file's mtime: edits take effect without a restart. `on_change` gets the
+        policy that was in force before a valid edit."""
 
         async def watch() -> None:
             while True:
                 await asyncio.sleep(interval)
                 if self._stat() != self._mtime:
+                    before = self.current
                     error = self.reload()
                     if error is not None and on_error is not None:
                         await on_error(error)
+                    elif error is None and on_change is not None:
+                        await on_change(before)
 
         self._watch = asyncio.create_task(watch(), name="followback-policy-watch")
 

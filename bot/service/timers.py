@@ -43,6 +43,7 @@ class NotYet:
 
 
 FIRED = Fired()
+PAUSED = NotYet(timedelta(minutes=1))  # while paused a due timer waits (re-armed on resume)
 TimerResult = Fired | NotYet
 TimerHandler = Callable[[TimerRow], Awaitable[TimerResult]]
 
@@ -55,6 +56,7 @@ class TimerScheduler:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._armed_for: datetime | None = None
         self._lock = asyncio.Lock()
+        self.paused: Callable[[], bool] = lambda: False  # /pause: timers wait
 
     def register(self, kind: TimerKind, handler: TimerHandler) -> None:
         """The one handler for timers of this kind (a second one is a wiring mistake)."""
@@ -122,7 +124,7 @@ class TimerScheduler:
             await self._store.cancel_timer(timer.id, self._clock.now(), "failed: no handler")
             return
         try:
-            result = await handler(timer)
+            result = PAUSED if self.paused() else await handler(timer)
         except Exception:
             # Recorded as failed, so one bad timer cannot stall the rest.
             log.exception("timer %s (%s) failed", timer.id, timer.kind)

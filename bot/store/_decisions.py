@@ -82,3 +82,21 @@ _FOR_MEMBER = (
 
 def decisions_for(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[DecisionRow]:
     return [decision_row(raw) for raw in conn.execute(_FOR_MEMBER, (guild_id, user_id)).fetchall()]
+
+
+_BY_RULE = """
+SELECT rule, action, COUNT(*) FROM decisions WHERE decided_at >= ? AND decided_at < ?
+GROUP BY rule, action ORDER BY COUNT(*) DESC, rule, action
+"""
+
+
+def decisions_by_rule(conn: sqlite3.Connection, start: str, end: str) -> list[tuple[str, str, int]]:
+    """For /stats: (rule, action, count) of the decisions taken in [start, end)."""
+    return [(str(r), str(a), int(n)) for r, a, n in conn.execute(_BY_RULE, (start, end))]
+
+
+def decision_member(conn: sqlite3.Connection, decision_id: int) -> tuple[int, int] | None:
+    """(guild id, user id) of a stored decision."""
+    raw = conn.execute("SELECT guild_id, user_id FROM decisions WHERE id = ?", (decision_id,))
+    found = raw.fetchone()
+    return None if found is None else (int(found[0]), int(found[1]))

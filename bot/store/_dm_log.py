@@ -26,3 +26,10 @@ def dm_counts(
 
 def dms_sent_since(conn: sqlite3.Connection, since: str) -> int:
     return int(conn.execute(_SENT_SINCE, (since,)).fetchone()[0])
+
+
+_SENT_BETWEEN = "SELECT COUNT(*) FROM dm_log WHERE sent_at >= ? AND sent_at < ?"
+
+
+def dms_sent_between(conn: sqlite3.Connection, start: str, end: str) -> int:
+    return int(conn.execute(_SENT_BETWEEN, (start, end)).fetchone()[0])

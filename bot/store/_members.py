@@ -267,3 +267,13 @@ def facts_from_row(
     too, ``id`` from the user id, and what the caller knows at decision time."""
     facts: MemberFacts = _facts_from_row(row, observed, roles, recent_joins)
     return facts
+
+
+_OWNER_FOLLOWS_AGAIN = f"UPDATE members SET unfollowed_by_owner = 0, updated_at = ? {_KEY}"  # noqa: S608
+
+
+def clear_unfollowed_by_owner(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, at: str
+) -> None:
+    """The owner follows someone by hand again: what they took away may be given back."""
+    conn.execute(_OWNER_FOLLOWS_AGAIN, (at, guild_id, user_id))

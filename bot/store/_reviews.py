@@ -70,7 +70,9 @@ def decide_review(
         return ReviewOutcome(False, None, exists=False)
     if not state:
         return ReviewOutcome(False, verdict_for(conn, decision_id))
-    guild_id, user_id = decision_member(conn, decision_id)
+    member = decision_member(conn, decision_id)
+    assert member is not None  # a review in the queue is a stored decision
+    guild_id, user_id = member
     now = to_db(at)
     if not insert_verdict(
         conn, decision_id, guild_id, user_id, owner.verdict, owner.actor_id, owner.via, now

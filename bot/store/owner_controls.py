@@ -52,6 +52,10 @@ class OwnerControls:
             lambda conn: _reviews.decide_by_hand(conn, guild_id, user_id, owner, at)
         )
 
+    async def decision_member(self, decision_id: int) -> tuple[int, int] | None:
+        """(guild id, user id) of a stored decision; None for no such decision."""
+        return await self._db.run(lambda conn: _decisions.decision_member(conn, decision_id))
+
     async def review_verdict(self, decision_id: int) -> VerdictRow | None:
         return await self._db.run(lambda conn: _review_verdicts.verdict_for(conn, decision_id))
 

@@ -47,7 +47,8 @@ def test_no_store_module_imports_another_modules_private_names() -> None:
 def test_each_table_has_one_module_that_owns_all_of_its_sql() -> None:
     assert set(TABLES) == {
         "events", "decisions", "members", "outbox", "timers", "dm_log", "reply_rotation",
-        "reply_log",
+        "reply_log", "review_verdicts", "owner_actions", "command_sync", "bot_settings",
+        "digest_snapshots", "digest_state",
     }  # fmt: skip
     for table in TABLES:
         uses = re.compile(rf"\b(?:FROM|INTO|UPDATE|JOIN)\s+{table}\b")
@@ -64,7 +65,7 @@ def test_the_kinds_are_the_store_s_enums_not_checks_to_rebuild() -> None:
             .fetchone()
         )
         assert "CHECK (kind" not in create, table
-    assert {"add_role", "remove_role", "dm", "reply", "owner_dm"} == set(OutboxKind)
+    assert {"add_role", "remove_role", "dm", "reply", "owner_dm", "digest"} == set(OutboxKind)
     assert {"later", "observe"} <= set(TimerKind)
     assert OutboxKind.ADD_ROLE == "add_role" and TimerKind.LATER == "later"
     assert EventKind.CATCH_UP == "catch_up"

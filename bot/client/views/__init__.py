@@ -1,0 +1,1 @@
+"""Persistent components (discord.ui.DynamicItem): they work after any restart."""

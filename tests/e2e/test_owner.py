@@ -1,0 +1,261 @@
+"""The owner's controls end to end: real discord.py, real interactions, the stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from discord import app_commands
+
+from bot.client import bot as bot_module
+from bot.client.tree import REFUSED, admin_only
+from bot.settings import Settings
+from tests.e2e.conftest import POLICY, Harness, eventually
+
+MEMBER_COMMANDS: set[str] = set()  # commands anyone may use (none yet)
+LISTS = """
+lists:
+  # people I know in real life: keep this comment
+  known:
+    - someone_old   # an old friend
+"""
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.yaml"
+    shutil.copy(POLICY, path)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(LISTS)
+    return path
+
+
+@pytest.fixture
+def delegates(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    chosen = harness.world.member_ids[:2]
+    plain = harness.settings
+
+    def settings(policy: Path = POLICY) -> Settings:
+        return plain(policy).model_copy(update={"delegate_ids": chosen})
+
+    monkeypatch.setattr(harness, "settings", settings)
+    return chosen
+
+
+async def slash(h: Harness, user: int, name: str, options: dict[str, Any] | None = None) -> Any:
+    ix = await h.standin.slash(h.guild_id, h.world.general_channel_id, user, name, options)
+    answer = await ix.wait_response(timeout=5)
+    if answer["type"] == 5:  # deferred: the answer is the first followup
+        (first,) = await ix.wait_followups(1)
+        return ix, first["content"], first
+    return ix, answer["data"].get("content", ""), answer["data"]
+
+
+async def review_held(h: Harness, name: str) -> int:
+    uid = await h.join(name)
+    (decision,) = await h.decided(uid)
+    assert decision.action.value == "review"
+    return decision.id
+
+
+def test_every_admin_command_checks_who_asks() -> None:
+    # A walk of the whole tree: a new admin command without admin_only fails here.
+    from bot.client.cogs.owner import OwnerCog
+
+    leaves = [c for c in OwnerCog.__cog_app_commands__ if isinstance(c, app_commands.Command)] + [
+        sub
+        for g in OwnerCog.__cog_app_commands__
+        if isinstance(g, app_commands.Group)
+        for sub in g.walk_commands()
+        if isinstance(sub, app_commands.Command)
+    ]
+    assert len(leaves) >= 13
+    for command in leaves:
+        if command.qualified_name in MEMBER_COMMANDS:
+            continue
+        assert admin_only in command.checks, command.qualified_name
+        top = command.root_parent or command
+        assert top.default_permissions is not None, command.qualified_name
+
+
+async def test_commands_refused_for_others_allowed_for_owner_and_delegates(
+    harness: Harness, delegates: list[int], policy: Path
+) -> None:
+    await harness.start(policy)
+    outsider = harness.world.member_ids[2]
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("pending", {}),
+        ("explain", {"member": outsider}),
+        ("stats", {"period": "7d"}),
+        ("list show", {"name": "known"}),
+        ("policy show", {}),
+        ("policy check", {}),
+        ("policy reload", {}),
+        ("pause", {}),
+        ("resume", {}),
+    ]
+    for name, options in calls:
+        _, text, data = await slash(harness, outsider, name, options)
+        assert text == REFUSED, name
+        assert data["flags"] & 64, name
+        for user in (harness.world.owner_id, *delegates):
+            _, text, _ = await slash(harness, user, name, options)
+            assert text != REFUSED and "went wrong" not in text, (name, user, text)
+    # refused: nothing was done
+    _, text, _ = await slash(harness, outsider, "follow", {"member": outsider})
+    assert text == REFUSED
+    assert await harness.store.owner_actions_for(harness.guild_id, outsider) == []
+
+
+async def test_review_approved_by_button_after_a_restart(harness: Harness) -> None:
+    await harness.start()
+    decision_id = await review_held(harness, "review_rita")
+    ix, text, _ = await slash(harness, harness.world.owner_id, "pending")
+    assert "review_rita" in text
+    message_id = ix.original_message_id
+    await harness.stop()
+    await harness.start()
+    click = await harness.standin.click(
+        harness.world.general_channel_id,
+        message_id,
+        f"review:{decision_id}:approve",
+        harness.world.owner_id,
+    )
+    answer = await click.wait_response()
+    assert answer["type"] == 7  # the message refreshed in place
+    assert "approved by" in answer["data"]["content"]
+    user_id = (await harness.store.decision_member(decision_id))[1]
+    await eventually(lambda: harness.has_role(user_id))
+    (action,) = await harness.store.owner_actions_for(harness.guild_id, user_id)
+    assert (action.action, action.actor_id) == ("approve", harness.world.owner_id)
+
+
+async def test_double_and_concurrent_clicks_act_once(
+    harness: Harness, delegates: list[int]
+) -> None:
+    await harness.start()
+    decision_id = await review_held(harness, "review_dora")
+    ix, _, _ = await slash(harness, harness.world.owner_id, "pending")
+    channel, message = harness.world.general_channel_id, ix.original_message_id
+    custom_id = f"review:{decision_id}:approve"
+    clicks = await asyncio.gather(
+        *(
+            harness.standin.click(channel, message, custom_id, uid)
+            for uid in (*delegates, *delegates)
+        )
+    )
+    answers = [await c.wait_response() for c in clicks]
+    user_id = (await harness.store.decision_member(decision_id))[1]
+    await harness.idle()
+    assert harness.role_puts(user_id) == 1
+    actions = await harness.store.owner_actions_for(harness.guild_id, user_id)
+    assert len(actions) == 1
+    losers = [c for c in clicks if c.followups or False]
+    followups = [f for c in clicks for f in await _followups(c)]
+    assert len(answers) == 4
+    assert sum("Already decided" in f["content"] for f in followups) == 3
+    assert all(f"<@{actions[0].actor_id}>" in f["content"] for f in followups)
+    del losers
+
+
+async def _followups(ix: Any) -> list[Any]:
+    try:
+        return list(await ix.wait_followups(1, timeout=1))
+    except Exception:
+        return []
+
+
+async def test_click_after_decided_by_command_says_already_decided(harness: Harness) -> None:
+    await harness.start()
+    decision_id = await review_held(harness, "review_carl")
+    ix, _, _ = await slash(harness, harness.world.owner_id, "pending")
+    user_id = (await harness.store.decision_member(decision_id))[1]
+    _, text, _ = await slash(harness, harness.world.owner_id, "unfollow", {"member": user_id})
+    assert "Unfollowed" in text
+    click = await harness.standin.click(
+        harness.world.general_channel_id,
+        ix.original_message_id,
+        f"review:{decision_id}:approve",
+        harness.world.owner_id,
+    )
+    await click.wait_response()
+    (told,) = await click.wait_followups(1)
+    assert told["content"].startswith("Already decided: unfollowed by hand by <@")
+    assert not harness.has_role(user_id)
+
+
+def _command_puts(h: Harness) -> int:
+    return len(
+        h.standin.recorder.requests(
+            "PUT", "/applications/{application_id}/guilds/{guild_id}/commands"
+        )
+    )
+
+
+async def test_commands_synced_only_when_changed(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await harness.start()
+    assert _command_puts(harness) == 1
+    await harness.stop()
+    await harness.start()
+    assert _command_puts(harness) == 1  # unchanged: not synced again
+    await harness.stop()
+    extra = (*bot_module.EXTENSIONS, "tests.e2e.extra_commands")
+    monkeypatch.setattr(bot_module, "EXTENSIONS", extra)
+    await harness.start()
+    assert _command_puts(harness) == 2  # a command changed: synced
+
+
+async def test_policy_edits_announce_themselves(harness: Harness, policy: Path) -> None:
+    await harness.start(policy, watch_policy=True, policy_watch_interval=0.05)
+    owner = harness.world.owner_id
+    before = harness.running.policies.current.version if harness.running else ""
+    text = policy.read_text()
+    edited = text.replace("rules:\n", "rules:\n  - {name: oops, when: {bogus: 1}}\n", 1)
+    policy.write_text(edited)
+    line = edited.splitlines().index("  - {name: oops, when: {bogus: 1}}") + 1
+    await eventually(lambda: len(harness.standin.dms_to(owner)) >= 1)
+    broken = harness.standin.dms_to(owner)[-1]["content"]
+    assert "previous policy stays" in broken and f"policy.yaml:{line}:" in broken
+    assert harness.running is not None and harness.running.policies.current.version == before
+    policy.write_text(text.replace('"^later_"', '"^late_"', 1))
+    await eventually(lambda: len(harness.standin.dms_to(owner)) >= 2)
+    summary = harness.standin.dms_to(owner)[-1]["content"]
+    assert "changed" in summary and "late" in summary
+
+
+async def test_list_add_keeps_the_files_comments(harness: Harness, policy: Path) -> None:
+    await harness.start(policy)
+    member = harness.world.member_ids[0]
+    _, text, _ = await slash(
+        harness, harness.world.owner_id, "list add", {"name": "known", "member": member}
+    )
+    assert text.startswith("Added")
+    written = policy.read_text()
+    assert "# people I know in real life: keep this comment" in written
+    assert "# an old friend" in written and str(member) in written
+    assert member and harness.running is not None
+    assert str(member) in harness.running.policies.current.lists["known"]
+    _, text, _ = await slash(
+        harness, harness.world.owner_id, "list add", {"name": "nope", "member": member}
+    )
+    assert "no list 'nope'" in text
+
+
+async def test_pause_holds_the_outbox_across_a_restart(harness: Harness) -> None:
+    await harness.start()
+    _, text, _ = await slash(harness, harness.world.owner_id, "pause")
+    assert text.startswith("Paused")
+    uid = await harness.join("fb_paula")
+    await harness.decided(uid)
+    await harness.stop()
+    await harness.start()
+    await asyncio.sleep(0.5)
+    assert not harness.has_role(uid)  # still held
+    _, text, _ = await slash(harness, harness.world.owner_id, "resume")
+    assert text == "Resumed."
+    await eventually(lambda: harness.has_role(uid))
