@@ -153,12 +153,10 @@ async def test_double_and_concurrent_clicks_act_once(
     assert harness.role_puts(user_id) == 1
     actions = await harness.store.owner_actions_for(harness.guild_id, user_id)
     assert len(actions) == 1
-    losers = [c for c in clicks if c.followups or False]
     followups = [f for c in clicks for f in await _followups(c)]
     assert len(answers) == 4
     assert sum("Already decided" in f["content"] for f in followups) == 3
     assert all(f"<@{actions[0].actor_id}>" in f["content"] for f in followups)
-    del losers
 
 
 async def _followups(ix: Any) -> list[Any]:
@@ -214,15 +212,15 @@ async def test_policy_edits_announce_themselves(harness: Harness, policy: Path) 
     await harness.start(policy, watch_policy=True, policy_watch_interval=0.05)
     owner = harness.world.owner_id
     before = harness.running.policies.current.version if harness.running else ""
-    text = policy.read_text()
+    text = await asyncio.to_thread(policy.read_text)
     edited = text.replace("rules:\n", "rules:\n  - {name: oops, when: {bogus: 1}}\n", 1)
-    policy.write_text(edited)
+    await asyncio.to_thread(policy.write_text, edited)
     line = edited.splitlines().index("  - {name: oops, when: {bogus: 1}}") + 1
     await eventually(lambda: len(harness.standin.dms_to(owner)) >= 1)
     broken = harness.standin.dms_to(owner)[-1]["content"]
     assert "previous policy stays" in broken and f"policy.yaml:{line}:" in broken
     assert harness.running is not None and harness.running.policies.current.version == before
-    policy.write_text(text.replace('"^later_"', '"^late_"', 1))
+    await asyncio.to_thread(policy.write_text, text.replace('"^later_"', '"^late_"', 1))
     await eventually(lambda: len(harness.standin.dms_to(owner)) >= 2)
     summary = harness.standin.dms_to(owner)[-1]["content"]
     assert "changed" in summary and "late" in summary
@@ -235,7 +233,7 @@ async def test_list_add_keeps_the_files_comments(harness: Harness, policy: Path)
         harness, harness.world.owner_id, "list add", {"name": "known", "member": member}
     )
     assert text.startswith("Added")
-    written = policy.read_text()
+    written = await asyncio.to_thread(policy.read_text)
     assert "# people I know in real life: keep this comment" in written
     assert "# an old friend" in written and str(member) in written
     assert member and harness.running is not None
