@@ -12,12 +12,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.service.actions import ActionFailed, ActionGateway, Verdict
+from bot.service.actions import UNKNOWN_MEMBER, ActionFailed, ActionGateway, Verdict
 from bot.service.clock import Clock
 from bot.service.events import ActionDone, ActionRefused, EventBus, member_label
 from bot.service.policy_holder import PolicyHolder
@@ -26,6 +26,11 @@ from bot.store import OutboxKind, OutboxRow, Store
 log = logging.getLogger(__name__)
 
 MESSAGE_KINDS = frozenset({OutboxKind.DM, OutboxKind.REPLY, OutboxKind.OWNER_DM})
+ROLE_KINDS = frozenset({OutboxKind.ADD_ROLE, OutboxKind.REMOVE_ROLE})
+# A read-back of a role change in doubt that fails is tried again, waiting longer each time
+# up to this, this many times in all; then the row is left uncertain (never repeated).
+READ_BACK_WAIT_CAP = timedelta(seconds=30)
+READ_BACK_TRIES = 12
 # Discord dedupes an enforced nonce for "a few minutes"; stay well inside that.
 NONCE_WINDOW = timedelta(minutes=2)
 
@@ -64,6 +69,29 @@ def day_start(now: datetime, timezone: str) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=local.tzinfo)
 
 
+@dataclass(slots=True)
+class _Lane:
+    """One drain loop over some kinds of rows, with its own wake-up."""
+
+    name: str
+    kinds: tuple[str, ...]
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Doubt:
+    """A role change in doubt after a crash: read back `reads` times so far, in vain."""
+
+    row: OutboxRow
+    again_at: datetime
+    reads: int = 0
+
+
+def _as_failure(exc: Exception) -> ActionFailed:
+    return exc if isinstance(exc, ActionFailed) else ActionFailed(0, None, repr(exc))
+
+
 class Outbox:
     def __init__(
         self,
@@ -90,95 +118,154 @@ class Outbox:
         self._concurrency = asyncio.Semaphore(concurrency)
         self._after_send = after_send  # tests inject a crash here
         self._events = events or EventBus()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # Role changes and messages drain independently: Discord limits them in separate
+        # buckets, and a DM must not wait behind a batch of role changes (issue 10).
+        self._roles = _Lane("roles", tuple(ROLE_KINDS))
+        self._messages = _Lane("messages", tuple(k for k in OutboxKind if k not in ROLE_KINDS))
+        self._lanes = (self._roles, self._messages)
+        self._doubts: dict[int, _Doubt] = {}  # role changes in doubt whose read-back failed
+        self.paused: Callable[[], bool] = lambda: False  # /pause: nothing leaves the outbox
 
     def wake(self) -> None:
-        self._wake.set()
+        for lane in self._lanes:
+            lane.wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="followback-outbox")
+        for lane in self._lanes:
+            lane.task = asyncio.create_task(self._run(lane), name=f"followback-outbox-{lane.name}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for lane in self._lanes:
+            if lane.task is None:
+                continue
+            lane.task.cancel()
             try:
-                await self._task
+                await lane.task
             except asyncio.CancelledError:
                 pass
             except Exception:
-                log.exception("the outbox loop had stopped on an error")
-            self._task = None
+                log.exception("the outbox %s loop had stopped on an error", lane.name)
+            lane.task = None
 
     @property
     def task(self) -> asyncio.Task[None] | None:
-        return self._task
+        """The role lane's task (each lane runs one)."""
+        return self._roles.task
+
+    @property
+    def tasks(self) -> list[asyncio.Task[None]]:
+        return [lane.task for lane in self._lanes if lane.task is not None]
 
     async def recover(self) -> None:
-        """Settle rows left `sending` by a crash, before the loop starts."""
+        """Settle rows left `sending` by a crash, before the loops start. A role change
+        whose read-back fails stays in doubt and is read again by the role lane."""
         now = self._clock.now()
         real_now = self._clock.real_time_for(now)
         for row in await self._store.in_doubt_actions():
+            if row.kind in ROLE_KINDS:
+                await self._read_back(_Doubt(row, now))
+                continue
             # Discord's nonce memory runs on real time, whatever our clock says.
             age = real_now - self._clock.real_time_for(row.updated_at)
-            if row.kind in MESSAGE_KINDS and age > NONCE_WINDOW:
+            if age > NONCE_WINDOW:
                 await self._store.mark_uncertain(
                     row.id, now, "sent or not before a crash; too old to re-send safely"
                 )
                 log.warning("outbox %s (%s) left uncertain after a crash", row.id, row.kind)
-            elif row.kind in MESSAGE_KINDS:
-                # The message keeps its nonce, so Discord returns the first one
-                # instead of posting a second.
-                await self._store.retry_action(row.id, now, None, "in doubt after a crash")
-            elif await self._role_already_applied(row):
-                await self._finish(row, now, {"recovered": True})
             else:
+                # The message keeps its nonce, so Discord returns the first one
+                # instead of posting a second (a claim drops it if its stay ended).
                 await self._store.retry_action(row.id, now, None, "in doubt after a crash")
 
-    async def _role_already_applied(self, row: OutboxRow) -> bool:
+    async def _read_back(self, doubt: _Doubt) -> None:
+        """Did an in-doubt role change take effect? Read the member's roles: yes settles
+        it, no sends it again; a read that fails answers nothing, so the row stays in
+        doubt and is read again later, and the change is never repeated on a guess."""
+        row, now = doubt.row, self._clock.now()
+        self._doubts.pop(row.id, None)
+        if await self._store.drop_if_stay_ended(row.id, now, "in doubt; its stay had ended"):
+            return
         try:
             has = await self._gateway.has_role(
                 row.guild_id, row.user_id, int(row.payload["role_id"])
             )
-        except ActionFailed:
-            return False  # let the normal path retry or record the refusal
-        return has == (row.kind == "add_role")
+        except (ActionFailed, OSError, TimeoutError) as exc:
+            await self._read_back_failed(doubt, _as_failure(exc))
+            return
+        if has == (row.kind == OutboxKind.ADD_ROLE):
+            await self._finish(row, now, {"recovered": True})
+        else:
+            await self._store.retry_action(row.id, now, None, "in doubt: not applied; again")
 
-    async def _run(self) -> None:
+    async def _read_back_failed(self, doubt: _Doubt, exc: ActionFailed) -> None:
+        row, now = doubt.row, self._clock.now()
+        if exc.code == UNKNOWN_MEMBER:
+            # Not in the guild: the role is gone with them and nothing is left to do.
+            await self._store.cancel_in_doubt(row.id, now, f"in doubt; member gone: {exc}")
+        elif exc.verdict is Verdict.GIVE_UP or doubt.reads + 1 >= READ_BACK_TRIES:
+            await self._store.mark_uncertain(row.id, now, f"in doubt; read-back failed: {exc}")
+            log.warning("outbox %s (%s) left uncertain: %s", row.id, row.kind, exc)
+        else:
+            wait = min(self._retry_base * 2**doubt.reads, READ_BACK_WAIT_CAP)
+            if exc.retry_after:
+                wait = max(wait, timedelta(seconds=exc.retry_after))
+            self._doubts[row.id] = _Doubt(row, now + wait, doubt.reads + 1)
+            log.info(
+                "outbox %s (%s): read-back failed (%s); again in %s", row.id, row.kind, exc, wait
+            )
+            self._roles.wake.set()
+
+    async def _run(self, lane: _Lane) -> None:
         while True:
-            self._wake.clear()
+            lane.wake.clear()
             try:
-                done = await self.drain_once()
+                done = await self._drain(lane)
             except Exception:
                 # The store or a hook failed: keep the loop alive; rows stay durable.
-                log.exception("outbox loop step failed; trying again shortly")
+                log.exception("outbox %s loop step failed; trying again shortly", lane.name)
                 await asyncio.sleep(1.0)
                 continue
             if done:
                 continue
-            await self._sleep_until_next()
+            await self._sleep_until_next(lane)
 
-    async def _sleep_until_next(self) -> None:
-        due = await self._store.next_action_due()
+    async def _sleep_until_next(self, lane: _Lane) -> None:
+        due = None if self.paused() else await self._store.next_action_due(lane.kinds)
+        if lane is self._roles and self._doubts and not self.paused():
+            soonest = min(doubt.again_at for doubt in self._doubts.values())
+            due = soonest if due is None else min(due, soonest)
         timeout: float | None = None
         if due is not None:
             now = self._clock.now()
             real_wait = self._clock.real_time_for(due) - self._clock.real_time_for(now)
             timeout = max(real_wait.total_seconds(), 0.01)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            await asyncio.wait_for(lane.wake.wait(), timeout)
 
     async def drain_once(self) -> int:
-        """Process every action due now; returns how many rows were looked at."""
-        rows = await self._store.due_actions(self._clock.now(), limit=200)
-        roles = [row for row in rows if row.kind not in MESSAGE_KINDS]
-        messages = [row for row in rows if row.kind in MESSAGE_KINDS]
-        # Role changes run concurrently (discord.py paces each bucket); messages one
-        # by one so the DM spacing and daily cap hold.
-        await asyncio.gather(*(self._bounded(row) for row in roles))
-        for row in messages:
-            await self._process(row)
-        return len(rows)
+        """Process every action due now, both lanes; returns how many rows were looked at."""
+        counts = await asyncio.gather(*(self._drain(lane) for lane in self._lanes))
+        return sum(counts)
+
+    async def _drain(self, lane: _Lane) -> int:
+        if self.paused():
+            return 0  # rows stay pending; /resume wakes the loop
+        now = self._clock.now()
+        looked = 0
+        if lane is self._roles:
+            again = [d for d in self._doubts.values() if d.again_at <= now]
+            for doubt in again:
+                await self._read_back(doubt)
+            looked += len(again)
+        rows = await self._store.due_actions(now, limit=200, kinds=lane.kinds)
+        if lane is self._roles:
+            # Role changes run concurrently (discord.py paces each bucket).
+            await asyncio.gather(*(self._bounded(row) for row in rows))
+        else:
+            # Messages one by one so the DM spacing and daily cap hold.
+            for row in rows:
+                await self._process(row)
+        return looked + len(rows)
 
     async def _bounded(self, row: OutboxRow) -> None:
         async with self._concurrency:
