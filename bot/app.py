@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.client.bot import FollowbackBot, Services
+from bot.client.views.digest import DigestPoster
 from bot.policy import parse_duration
 from bot.runlog import RunLog
 from bot.service.clock import Clock, SystemClock
+from bot.service.digest import DigestService
 from bot.service.events import BotStarted, EventBus
 from bot.service.followers import FollowerService
 from bot.service.outbox import Outbox, dm_limits_from
@@ -32,7 +34,7 @@ from bot.service.policy_holder import PolicyHolder
 from bot.service.timers import TimerScheduler
 from bot.settings import Settings
 from bot.startup import check_login, describe_failure, lock_database
-from bot.store import OutboxRow, Store
+from bot.store import OutboxKind, OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class Running:
     owner: OwnerNotices
     task: asyncio.Task[None]  # the gateway connection
     _stack: AsyncExitStack
+    digest: DigestService | None = None
 
     async def stop(self) -> None:
         """Stop the services, disconnect, close the store: the reverse of building them."""
@@ -154,10 +157,23 @@ async def _build(
     )
     followers.register_timers(timers)
     owner = OwnerNotices(store, clock, owner_id, wake_outbox=outbox.wake)
+    digest = DigestService(
+        store,
+        policies,
+        clock,
+        owner_id=owner_id,
+        channel_id=settings.digest_channel_id,
+        wake_outbox=outbox.wake,
+        poster=DigestPoster(bot),
+        events=events,
+    )
+    digest.register_timers(timers)
+    outbox.register_sender(OutboxKind.DIGEST, digest.deliver)
 
     await outbox.recover()
     timers.start()
     stack.callback(timers.shutdown)
+    await digest.start()  # a digest missed while down goes out once; the next is timed
     rebuilt = await timers.rebuild()
     resumed = await followers.resume_unprocessed()
     followers.start()
@@ -166,7 +182,7 @@ async def _build(
     stack.push_async_callback(outbox.stop)
     log.info("start-up: %d timers rebuilt, %d stored events decided", rebuilt, resumed)
 
-    bot.attach(Services(followers=followers, policies=policies, owner_id=owner_id))
+    bot.attach(Services(followers=followers, policies=policies, owner_id=owner_id, digest=digest))
     task = connection.open()
     ready = asyncio.create_task(bot.caught_up.wait())
     await asyncio.wait({task, ready}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -178,7 +194,7 @@ async def _build(
     if watch_policy:
         policies.start_watching(policy_watch_interval, on_error=owner.policy_broken)
         stack.push_async_callback(policies.stop)
-    return Running(bot, store, policies, followers, owner, task, stack)
+    return Running(bot, store, policies, followers, owner, task, stack, digest)
 
 
 def _configure_logging(level: str) -> None:

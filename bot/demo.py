@@ -31,6 +31,7 @@ from bot.service.events import (
     BotStarted,
     CatchUpDone,
     DecisionMade,
+    DigestSent,
     Event,
     EventBus,
     MemberLeft,
@@ -84,7 +85,7 @@ class Tally:
     unfollowed_by_hand: set[int] = field(default_factory=set)
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, BotStarted | CatchUpDone | PolicyReloaded | PolicyBroken):
+        if isinstance(event, BotStarted | CatchUpDone | PolicyReloaded | PolicyBroken | DigestSent):
             return  # about the bot, a guild or the policy, not a member
         self.names[event.user_id] = event.member
         if isinstance(event, DecisionMade):

@@ -15,6 +15,7 @@ from bot.service.events import (
     BotStarted,
     CatchUpDone,
     DecisionMade,
+    DigestSent,
     Event,
     MemberLeft,
     MemberPending,
@@ -43,6 +44,15 @@ def describe(event: Event) -> str | None:
     match event:
         case DecisionMade():
             return decision_line(event)
+        case ActionDone(kind="digest", text=text):
+            return f"sent the {text}"
+        case DigestSent(pages=0, local_date=day):
+            return (
+                f"digest for {day:%a %d %b}: nothing needs the owner; skipped, as the policy says"
+            )
+        case DigestSent(local_date=day, reason=reason, pages=pages, summary=summary):
+            why = {"missed": " (missed while down)", "on_demand": " (asked for)"}.get(reason, "")
+            return f"digest for {day:%a %d %b}{why}: {summary}; {pages} page(s)"
         case ActionDone(kind="owner_dm", text=text):
             return f"sent the owner a DM: {(text or '').splitlines()[0]!r}"
         case ActionDone(member=name, kind=kind, text=text):

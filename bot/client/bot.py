@@ -18,7 +18,9 @@ from discord.ext import commands
 
 from bot.client.actions import DiscordActions
 from bot.client.directory import GuildDirectory
+from bot.client.views.digest import DigestPageButton
 from bot.service.clock import Clock
+from bot.service.digest import DigestService
 from bot.service.followers import FollowerService
 from bot.service.policy_holder import PolicyHolder
 from bot.settings import Settings
@@ -27,9 +29,9 @@ log = logging.getLogger(__name__)
 
 ROLE_ECHO_WINDOW = 15.0  # seconds an own role change's gateway echo is expected
 # Loaded by name in setup_hook; each module has a `setup(bot)` (no import of them here).
-EXTENSIONS = ("bot.client.cogs.followers",)
+EXTENSIONS = ("bot.client.cogs.followers", "bot.client.cogs.digest")
 # Components that must keep working across restarts (discord.ui.DynamicItem classes).
-PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = ()
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (DigestPageButton,)
 
 
 class MissingIntents(Exception):
@@ -43,6 +45,7 @@ class Services:
     followers: FollowerService
     policies: PolicyHolder
     owner_id: int | None  # whose mentions count as activity (delegates' do not)
+    digest: DigestService | None = None  # /digest now and the digest's page buttons
 
 
 def make_intents(message_content: bool = True) -> discord.Intents:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -161,6 +161,18 @@ class CatchUpDone:
     roles_by_hand: int
 
 
+@dataclass(frozen=True, slots=True)
+class DigestSent:
+    """A digest was built and stored, and its first page queued (when it has pages)."""
+
+    at: datetime
+    snapshot_id: int
+    local_date: date  # the owner's day it is for
+    reason: str  # scheduled, missed (at start-up) or on_demand
+    pages: int  # 0: an empty day skipped, as the policy says
+    summary: str  # "3 pending reviews, 1 clean-up suggestion"
+
+
 Event = (
     BotStarted
     | PolicyReloaded
@@ -173,6 +185,7 @@ Event = (
     | ActionDone
     | ActionRefused
     | CatchUpDone
+    | DigestSent
 )
 Subscriber = Callable[[Event], None]
 

@@ -25,7 +25,9 @@ from bot.store import OutboxKind, OutboxRow, Store
 
 log = logging.getLogger(__name__)
 
-MESSAGE_KINDS = frozenset({OutboxKind.DM, OutboxKind.REPLY, OutboxKind.OWNER_DM})
+MESSAGE_KINDS = frozenset({OutboxKind.DM, OutboxKind.REPLY, OutboxKind.OWNER_DM, OutboxKind.DIGEST})
+# Sends a row of a kind the outbox itself does not know (the digest), with its nonce.
+Sender = Callable[[OutboxRow, str], Awaitable[dict[str, Any]]]
 ROLE_KINDS = frozenset({OutboxKind.ADD_ROLE, OutboxKind.REMOVE_ROLE})
 # A read-back of a role change in doubt that fails is tried again, waiting longer each time
 # up to this, this many times in all; then the row is left uncertain (never repeated).
@@ -124,7 +126,12 @@ class Outbox:
         self._messages = _Lane("messages", tuple(k for k in OutboxKind if k not in ROLE_KINDS))
         self._lanes = (self._roles, self._messages)
         self._doubts: dict[int, _Doubt] = {}  # role changes in doubt whose read-back failed
+        self._senders: dict[str, Sender] = {}
         self.paused: Callable[[], bool] = lambda: False  # /pause: nothing leaves the outbox
+
+    def register_sender(self, kind: OutboxKind, sender: Sender) -> None:
+        """Who sends rows of `kind` (the digest service's pages), at most once as the rest."""
+        self._senders[kind] = sender
 
     def wake(self) -> None:
         for lane in self._lanes:
@@ -350,6 +357,9 @@ class Outbox:
                 nonce_for(row.id),
             )
             return {"message_id": message_id}
+        sender = self._senders.get(row.kind)
+        if sender is not None:
+            return await sender(row, nonce_for(row.id))
         raise ActionFailed(400, None, f"unknown action kind {row.kind!r}")
 
     async def _failed(self, row: OutboxRow, exc: ActionFailed) -> None:

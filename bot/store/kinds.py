@@ -18,6 +18,7 @@ class OutboxKind(StrEnum):
     DM = "dm"
     REPLY = "reply"
     OWNER_DM = "owner_dm"  # a message to the owner: outside the follower DM limits
+    DIGEST = "digest"  # the first page of a stored digest, to the owner or the digest channel
 
 
 class TimerKind(StrEnum):
@@ -25,6 +26,7 @@ class TimerKind(StrEnum):
 
     LATER = "later"  # a late follow-back
     OBSERVE = "observe"  # decide again at the end of an observe window
+    DIGEST = "digest"  # the next daily digest (exactly one is ever scheduled)
 
 
 class EventKind(StrEnum):

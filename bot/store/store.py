@@ -34,6 +34,7 @@ from bot.store import (
     _transactions,
 )
 from bot.store.db import Database, dump_json, from_db, journal_mode, to_db
+from bot.store.digest_store import DigestStore
 from bot.store.join_cache import GuildJoins
 from bot.store.kinds import FOLLOWER_EVENT_KINDS
 from bot.store.rows import (
@@ -48,7 +49,7 @@ from bot.store.rows import (
 )
 
 
-class Store:
+class Store(DigestStore):
     def __init__(self, db: Database) -> None:
         self._db = db
         self._join_cache: dict[int, GuildJoins] = {}
