@@ -1,0 +1,87 @@
+"""The digest end to end: real discord.py against the stand-in, 500 pending reviews, the
+owner's DMs, page and review buttons clicked after a restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.service.digest_pages import parse_page_custom_id, parse_review_custom_id
+from tests.e2e.conftest import Harness, eventually
+
+REVIEWS = 500
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    return [b["custom_id"] for row in message.get("components") or [] for b in row["components"]]
+
+
+async def test_a_500_review_digest_pages_in_dms_and_its_buttons_work_after_a_restart(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    owner = harness.world.owner_id
+    for i in range(REVIEWS):
+        await harness.join(f"review_{i:03d}")
+
+    async def all_held() -> bool:
+        return len(await harness.store.digest_reviews()) == REVIEWS
+
+    await eventually(all_held, timeout=60)
+
+    ix = await harness.standin.slash(
+        harness.guild_id, harness.world.general_channel_id, owner, "digest now"
+    )
+    answer = await ix.wait_response(timeout=10)
+    assert answer["type"] == 5  # deferred, ephemeral
+    (said,) = await ix.wait_followups(1)
+    assert "your DMs" in said["content"] and "pages" in said["content"]
+
+    def digest_dms() -> list[dict[str, Any]]:
+        return [m for m in harness.standin.dms_to(owner) if m.get("embeds")]
+
+    await eventually(lambda: len(digest_dms()) == 1)
+    (message,) = digest_dms()
+    ids = custom_ids(message)
+    assert len(message["components"]) <= 5 and len(message["embeds"]) <= 10
+    nav = [parsed for c in ids if (parsed := parse_page_custom_id(c))]
+    snapshot = nav[0][0]
+    assert (snapshot, 1) in nav  # "next" shows page 2
+    first_page = [parse_review_custom_id(c) for c in ids if c.startswith("review:")]
+    assert len(first_page) == 20  # 10 reviews, Approve and Decline each
+
+    await harness.stop()
+    await harness.start()
+
+    turn = await harness.standin.click(
+        int(message["channel_id"]), int(message["id"]), f"digest:{snapshot}:1", owner
+    )
+    shown = await turn.wait_response(timeout=10)
+    assert shown["type"] == 7  # the message itself now shows page 2
+    titles = [e["title"] for e in shown["data"]["embeds"]]
+    assert any(f"Pending reviews (11–20 of {REVIEWS})" in t for t in titles), titles
+    page_two = custom_ids(shown["data"])
+    assert f"digest:{snapshot}:0" in page_two and f"digest:{snapshot}:2" in page_two
+
+    # A review button on the page just shown, also after the restart: it acts.
+    approve = next(c for c in page_two if c.endswith(":approve"))
+    parsed = parse_review_custom_id(approve)
+    assert parsed is not None
+    member = await harness.store.decision_member(parsed[0])
+    assert member is not None
+    click = await harness.standin.click(
+        int(message["channel_id"]), int(message["id"]), approve, owner
+    )
+    await click.wait_response(timeout=10)
+    await eventually(lambda: harness.has_role(member[1]))
+
+
+async def test_only_the_owner_can_ask_for_a_digest(harness: Harness) -> None:
+    await harness.start()
+    outsider = harness.world.member_ids[0]
+    ix = await harness.standin.slash(
+        harness.guild_id, harness.world.general_channel_id, outsider, "digest now"
+    )
+    answer = await ix.wait_response(timeout=10)
+    text = answer["data"]["content"] if answer["type"] == 4 else ""
+    assert "Only the bot's owner" in text
+    assert await harness.store.digest_snapshot(1) is None  # nothing was built
