@@ -64,7 +64,7 @@ def complete() -> Checked:
         present_expected=100,
         timers=Counter({"scheduled": 8, "fired": 2}),
         timers_expected=10,
-        timers_fired_ok=2,
+        timers_settled_ok=2,
         outbox=Counter({"pending": 3, "done": 1}),
         outbox_expected=4,
     )
@@ -77,16 +77,16 @@ def test_checks_pass_only_when_everything_is_accounted_for() -> None:
     assert undecided.problems() == ["offline joins decided 9 of 10"]
     lost_timer = complete()
     lost_timer.timers = Counter({"scheduled": 8, "cancelled": 1, "fired": 1})
-    lost_timer.timers_fired_ok = 1
+    lost_timer.timers_settled_ok = 1
     assert [p.split(" (")[0] for p in lost_timer.problems()] == ["timers kept 9 of 10"]
     failed_row = complete()
     failed_row.outbox = Counter({"pending": 3, "failed": 1})
     assert [p.split(" (")[0] for p in failed_row.problems()] == ["outbox rows kept 3 of 4"]
 
 
-def test_a_fired_timer_without_outcome_is_not_kept() -> None:
+def test_a_timer_settled_without_a_good_outcome_is_not_kept() -> None:
     checked = complete()
-    checked.timers_fired_ok = 1
+    checked.timers_settled_ok = 1
     assert checked.timers_kept == 9
 
 
