@@ -24,13 +24,17 @@ from bot.client.views.digest import DigestPoster
 from bot.policy import parse_duration
 from bot.runlog import RunLog
 from bot.service.clock import Clock, SystemClock
+from bot.service.control import OwnerTools, PauseControl
 from bot.service.digest import DigestService
 from bot.service.events import BotStarted, EventBus
 from bot.service.followers import FollowerService
 from bot.service.outbox import Outbox, dm_limits_from
 from bot.service.owner import OwnerNotices
 from bot.service.planning import Hooks
+from bot.service.policy_changes import PolicyAnnouncer
 from bot.service.policy_holder import PolicyHolder
+from bot.service.reviews import ReviewService
+from bot.service.stats import StatsService
 from bot.service.timers import TimerScheduler
 from bot.settings import Settings
 from bot.startup import check_login, describe_failure, lock_database
@@ -123,6 +127,7 @@ async def _build(
     stack.push_async_callback(store.close)
 
     bot = FollowbackBot(settings=settings, clock=clock, **bot_options)
+    bot.command_sync_log = store  # commands synced at login only where they changed
     connection = _Connection(bot)
     stack.push_async_callback(connection.close)
     await asyncio.wait_for(bot.login(token), ready_timeout)  # runs setup_hook: the cogs
@@ -157,6 +162,7 @@ async def _build(
     )
     followers.register_timers(timers)
     owner = OwnerNotices(store, clock, owner_id, wake_outbox=outbox.wake)
+    owner_tools = await _owner_tools(store, policies, clock, bot, settings, owner, outbox, timers)
     digest = DigestService(
         store,
         policies,
@@ -182,7 +188,15 @@ async def _build(
     stack.push_async_callback(outbox.stop)
     log.info("start-up: %d timers rebuilt, %d stored events decided", rebuilt, resumed)
 
-    bot.attach(Services(followers=followers, policies=policies, owner_id=owner_id, digest=digest))
+    bot.attach(
+        Services(
+            followers=followers,
+            policies=policies,
+            owner_id=owner_id,
+            digest=digest,
+            owner_tools=owner_tools,
+        )
+    )
     task = connection.open()
     ready = asyncio.create_task(bot.caught_up.wait())
     await asyncio.wait({task, ready}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -192,9 +206,42 @@ async def _build(
             raise task.exception()  # type: ignore[misc]
         raise TimeoutError("the bot did not become ready in time")
     if watch_policy:
-        policies.start_watching(policy_watch_interval, on_error=owner.policy_broken)
+        policies.start_watching(
+            policy_watch_interval,
+            on_error=owner.policy_broken,
+            on_change=owner_tools.announcer.announce,  # a valid edit: the change summary DM
+        )
         stack.push_async_callback(policies.stop)
     return Running(bot, store, policies, followers, owner, task, stack, digest)
+
+
+async def _owner_tools(
+    store: Store,
+    policies: PolicyHolder,
+    clock: Clock,
+    bot: FollowbackBot,
+    settings: Settings,
+    owner: OwnerNotices,
+    outbox: Outbox,
+    timers: TimerScheduler,
+) -> OwnerTools:
+    """The owner's controls; a stored pause holds the outbox and the timers from the start."""
+    pause = PauseControl(store, clock)
+    await pause.load()  # said in the log at start-up when paused
+    outbox.paused = pause.paused
+    timers.paused = pause.paused
+    pause.on_resume(outbox.wake)
+    pause.on_resume(lambda: asyncio.ensure_future(timers.rebuild()))
+    return OwnerTools(
+        reviews=ReviewService(store, policies, clock, bot.directory, wake_outbox=outbox.wake),
+        pause=pause,
+        stats=StatsService(store, clock, lambda: policies.current.owner.timezone),
+        announcer=PolicyAnnouncer(policies, owner),
+        policies=policies,
+        store=store,
+        clock=clock,
+        guild_ids=tuple(settings.guild_ids),
+    )
 
 
 def _configure_logging(level: str) -> None:

@@ -17,9 +17,13 @@ import discord
 from discord.ext import commands
 
 from bot.client.actions import DiscordActions
+from bot.client.command_sync import SyncLog, sync_if_changed
 from bot.client.directory import GuildDirectory
+from bot.client.tree import FollowbackTree
 from bot.client.views.digest import DigestPageButton
+from bot.client.views.review import PERSISTENT_ITEMS as REVIEW_ITEMS
 from bot.service.clock import Clock
+from bot.service.control import OwnerTools
 from bot.service.digest import DigestService
 from bot.service.followers import FollowerService
 from bot.service.policy_holder import PolicyHolder
@@ -29,9 +33,12 @@ log = logging.getLogger(__name__)
 
 ROLE_ECHO_WINDOW = 15.0  # seconds an own role change's gateway echo is expected
 # Loaded by name in setup_hook; each module has a `setup(bot)` (no import of them here).
-EXTENSIONS = ("bot.client.cogs.followers", "bot.client.cogs.digest")
+EXTENSIONS = ("bot.client.cogs.followers", "bot.client.cogs.digest", "bot.client.cogs.owner")
 # Components that must keep working across restarts (discord.ui.DynamicItem classes).
-PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (DigestPageButton,)
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    DigestPageButton,
+    *REVIEW_ITEMS,
+)
 
 
 class MissingIntents(Exception):
@@ -45,6 +52,7 @@ class Services:
     followers: FollowerService
     policies: PolicyHolder
     owner_id: int | None  # whose mentions count as activity (delegates' do not)
+    owner_tools: OwnerTools | None = None  # the owner's commands and review buttons
     digest: DigestService | None = None  # /digest now and the digest's page buttons
 
 
@@ -82,6 +90,7 @@ class FollowbackBot(commands.Bot):
             intents=make_intents(message_content),
             allowed_mentions=discord.AllowedMentions.none(),  # never ping anyone
             help_command=None,
+            tree_cls=FollowbackTree,
             **owner_options(settings),
             **options,
         )
@@ -90,6 +99,7 @@ class FollowbackBot(commands.Bot):
         self.directory = GuildDirectory(self)
         self.actions = DiscordActions(self, self.expect_role_echo)
         self._services: Services | None = None
+        self.command_sync_log: SyncLog | None = None  # the store, set by bot.app
         self._role_echoes: dict[tuple[int, int], float] = {}
         self.caught_up = asyncio.Event()  # set once start-up catch-up has run
 
@@ -103,14 +113,19 @@ class FollowbackBot(commands.Bot):
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        """Publish the slash commands; guarded: nothing to publish means no request, and a
-        refused sync is logged, never fatal (the bot still follows back)."""
+        """Publish the slash commands to the watched guilds, only where they changed since
+        the last sync (hashes in the store); never fatal (the bot still follows back)."""
         if not self.tree.get_commands():
             return
-        try:
-            await self.tree.sync()
-        except discord.HTTPException as exc:
-            log.warning("slash commands not synced: %s", exc)
+        if self.command_sync_log is None:
+            try:
+                await self.tree.sync()
+            except discord.HTTPException as exc:
+                log.warning("slash commands not synced: %s", exc)
+            return
+        await sync_if_changed(
+            self.tree, self.settings.guild_ids, self.command_sync_log, self.clock.now()
+        )
 
     def check_intents(self) -> None:
         """After login: name a missing privileged intent before the gateway closes (4014)."""

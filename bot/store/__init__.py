@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from bot.store._members import facts_from_row
+from bot.store._owner_actions import OwnerActionRow
+from bot.store._review_verdicts import PendingReviewRow, VerdictRow
+from bot.store._reviews import OWNER_RULE, OwnerDecision, ReviewOutcome
 from bot.store.db import StoreError
 from bot.store.kinds import FOLLOWER_EVENT_KINDS, EventKind, OutboxKind, TimerKind
+from bot.store.owner_controls import StatsRow
 from bot.store.rows import (
     ActionSpec,
     DecisionInput,
@@ -21,6 +25,7 @@ from bot.store.store import Store
 
 __all__ = [
     "FOLLOWER_EVENT_KINDS",
+    "OWNER_RULE",
     "ActionSpec",
     "DecisionInput",
     "DecisionRow",
@@ -30,11 +35,17 @@ __all__ = [
     "MemberRow",
     "OutboxKind",
     "OutboxRow",
+    "OwnerActionRow",
+    "OwnerDecision",
+    "PendingReviewRow",
+    "ReviewOutcome",
+    "StatsRow",
     "Store",
     "StoreError",
     "TimerKind",
     "TimerRow",
     "TimerSpec",
     "UserInfo",
+    "VerdictRow",
     "facts_from_row",
 ]

@@ -213,3 +213,14 @@ def get_action(conn: sqlite3.Connection, outbox_id: int) -> OutboxRow | None:
 
 def actions_for(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[OutboxRow]:
     return [outbox_row(raw) for raw in conn.execute(_FOR_MEMBER, (guild_id, user_id)).fetchall()]
+
+
+_REFUSED_BETWEEN = (
+    "SELECT COUNT(*) FROM outbox WHERE kind = 'dm' AND status = 'failed' "
+    "AND done_at >= ? AND done_at < ?"
+)
+
+
+def dms_refused_between(conn: sqlite3.Connection, start: str, end: str) -> int:
+    """For /stats: DMs to followers that Discord refused (or that failed for good)."""
+    return int(conn.execute(_REFUSED_BETWEEN, (start, end)).fetchone()[0])
