@@ -30,6 +30,7 @@ from bot.policy.outcomes import MEMBER_DECISIONS, MENTION_DECISIONS, OutcomeRead
 from bot.policy.problems import PolicyError, Problem
 from bot.policy.replying import ReplyingReader
 from bot.policy.specs import EXAMPLE_NOW, SpecError, member_from_spec, mention_from_spec
+from bot.policy.status import StatusReader
 from bot.policy.yamltree import Node, parse_tree
 
 OWNER_KEYS = (
@@ -51,6 +52,7 @@ TOP_KEYS = (
     "rules",
     "mentions",
     "replying",
+    "status_command",
     "limits",
     "examples",
 )
@@ -83,7 +85,7 @@ def load_policy_text(text: str, filename: str = "<policy>") -> Policy:
         raise PolicyError([problem]) from None
 
 
-class _Loader(OutcomeReader, ReplyingReader):
+class _Loader(OutcomeReader, ReplyingReader, StatusReader):
     def load(self) -> Policy:
         root, tree_problems = parse_tree(self.text)
         for line, col, message in tree_problems:
@@ -117,6 +119,7 @@ class _Loader(OutcomeReader, ReplyingReader):
         )
         limits = self.limits(top.get("limits"))
         replying = self.replying(top.get("replying"), lists)
+        status_command = self.status_command(top.get("status_command"))
         examples = self.examples(top.get("examples"), rules, mentions)
         if self.problems:
             raise self.fail()
@@ -132,6 +135,7 @@ class _Loader(OutcomeReader, ReplyingReader):
             mentions=tuple(mentions),
             limits=limits,
             replying=replying,
+            status_command=status_command,
             examples=tuple(examples),
             conditions={k: v.plain() for k, v in named.items()},
         )

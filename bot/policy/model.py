@@ -90,6 +90,18 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusCommand:
+    """The member-facing `/followback status` (the `status_command:` section): off unless
+    enabled; each text may use {name} and {due}."""
+
+    enabled: bool = False
+    followed: str = "You're followed back, {name}."
+    later: str = "I'll follow you back around {due}."
+    review: str = "I haven't decided yet, {name}; I take my time."
+    nothing: str = "Nothing to tell you yet, {name}."
+
+
+@dataclass(frozen=True, slots=True)
 class Replying:
     """How mention auto-replies behave (the `replying:` section)."""
 
@@ -173,6 +185,7 @@ class Policy:
     mentions: tuple[Rule, ...] = ()
     limits: Limits = field(default_factory=Limits)
     replying: Replying = field(default_factory=Replying)
+    status_command: StatusCommand = field(default_factory=StatusCommand)
     examples: tuple[Example, ...] = ()
     conditions: dict[str, Any] = field(default_factory=dict)  # named conditions as written
     schema_version: int = 1

@@ -268,6 +268,18 @@ def policy_json_schema() -> dict[str, Any]:
                 "items": _rule("mention_condition", "mention_decision"),
             },
             "replying": _replying(),
+            "status_command": _closed(
+                {
+                    "enabled": {
+                        "type": "boolean",
+                        "description": "offer members /followback status (off by default)",
+                    },
+                    **{
+                        key: {"type": "string", "description": "may use {name} and {due}"}
+                        for key in ("followed", "later", "review", "nothing")
+                    },
+                }
+            ),
             "limits": _closed(
                 {
                     "dms_per_day": {"type": "integer", "minimum": 0, "maximum": 10000},

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.service.clock import Clock
+from bot.service.member_status import MemberStatus
 from bot.service.policy_changes import PolicyAnnouncer
 from bot.service.policy_holder import PolicyHolder
 from bot.service.reviews import PAGE_SIZE, ReviewService
@@ -74,4 +75,5 @@ class OwnerTools:
     store: Store
     clock: Clock
     guild_ids: tuple[int, ...]  # the watched guilds (empty: all)
+    member_status: MemberStatus | None = None  # /followback status, for members
     page_size: int = PAGE_SIZE

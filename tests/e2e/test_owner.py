@@ -11,11 +11,11 @@ import pytest
 from discord import app_commands
 
 from bot.client import bot as bot_module
-from bot.client.tree import REFUSED, admin_only
+from bot.client.tree import FAILED, REFUSED, admin_only
 from bot.settings import Settings
 from tests.e2e.conftest import POLICY, Harness, eventually
 
-MEMBER_COMMANDS: set[str] = set()  # commands anyone may use (none yet)
+MEMBER_COMMANDS = {"followback status"}  # commands anyone may use
 LISTS = """
 lists:
   # people I know in real life: keep this comment
@@ -61,20 +61,16 @@ async def review_held(h: Harness, name: str) -> int:
     return decision.id
 
 
-def test_every_admin_command_checks_who_asks() -> None:
-    # A walk of the whole tree: a new admin command without admin_only fails here.
-    from bot.client.cogs.owner import OwnerCog
-
-    leaves = [c for c in OwnerCog.__cog_app_commands__ if isinstance(c, app_commands.Command)] + [
-        sub
-        for g in OwnerCog.__cog_app_commands__
-        if isinstance(g, app_commands.Group)
-        for sub in g.walk_commands()
-        if isinstance(sub, app_commands.Command)
-    ]
-    assert len(leaves) >= 13
+async def test_every_admin_command_checks_who_asks(harness: Harness) -> None:
+    # A walk of the whole tree the bot runs: an admin command without admin_only fails here.
+    running = await harness.start()
+    leaves = [c for c in running.bot.tree.walk_commands() if isinstance(c, app_commands.Command)]
+    names = {c.qualified_name for c in leaves}
+    assert {"pending", "explain", "list add", "policy reload", "pause", "stats"} <= names
+    assert names >= MEMBER_COMMANDS
     for command in leaves:
         if command.qualified_name in MEMBER_COMMANDS:
+            assert admin_only not in command.checks
             continue
         assert admin_only in command.checks, command.qualified_name
         top = command.root_parent or command
@@ -257,3 +253,105 @@ async def test_pause_holds_the_outbox_across_a_restart(harness: Harness) -> None
     _, text, _ = await slash(harness, harness.world.owner_id, "resume")
     assert text == "Resumed."
     await eventually(lambda: harness.has_role(uid))
+
+
+async def test_follow_and_unfollow_by_a_delegate_are_recorded_as_theirs(
+    harness: Harness, delegates: list[int]
+) -> None:
+    await harness.start()
+    uid = await harness.join("quiet_quinn")
+    await harness.decided(uid)
+    delegate = delegates[1]
+    _, text, _ = await slash(harness, delegate, "follow", {"member": uid})
+    assert text.startswith("Following")
+    await eventually(lambda: harness.has_role(uid))
+    _, text, _ = await slash(harness, delegate, "unfollow", {"member": uid})
+    await eventually(lambda: not harness.has_role(uid))
+    actions = await harness.store.owner_actions_for(harness.guild_id, uid)
+    assert [(a.action, a.actor_id) for a in actions] == [
+        ("follow", delegate),
+        ("unfollow", delegate),
+    ]
+    _, text, _ = await slash(harness, harness.world.owner_id, "explain", {"member": uid})
+    assert "decision: decline" in text and "rule: decline silently" in text
+    assert f"followed by hand by <@{delegate}>" in text
+    assert f"unfollowed by hand by <@{delegate}>" in text
+
+
+async def test_bad_input_gets_a_clear_ephemeral_answer(harness: Harness, policy: Path) -> None:
+    await harness.start(policy)
+    owner = harness.world.owner_id
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("follow", {"member": owner}, "is not a member the bot knows"),
+        ("explain", {"member": owner}, "is not a member the bot knows"),
+        ("list show", {"name": "knwon"}, "did you mean 'known'"),
+        ("list remove", {"name": "known", "entry": "nobody"}, "'nobody' is not in the list"),
+        ("stats", {"period": "fortnight"}, "write a duration such as 24h"),
+    ]
+    for name, options, expected in cases:
+        _, text, data = await slash(harness, owner, name, options)
+        assert expected in text, (name, text)
+        assert data["flags"] & 64
+        assert "Traceback" not in text
+    assert "nobody" not in await asyncio.to_thread(policy.read_text)
+
+
+async def test_unexpected_errors_are_short_ephemeral_answers(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = await harness.start()
+    decision_id = await review_held(harness, "review_eve")
+    ix, _, _ = await slash(harness, harness.world.owner_id, "pending")
+    tools = running.bot.services.owner_tools
+    assert tools is not None
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(tools.reviews, "decide", broken)
+    monkeypatch.setattr(tools.stats, "over", broken)
+    click = await harness.standin.click(
+        harness.world.general_channel_id,
+        ix.original_message_id,
+        f"review:{decision_id}:approve",
+        harness.world.owner_id,
+    )
+    answer = await click.wait_response()
+    assert answer["data"]["content"] == FAILED and answer["data"]["flags"] & 64
+    _, text, _ = await slash(harness, harness.world.owner_id, "stats")
+    assert text == FAILED
+
+
+async def test_autocomplete_offers_list_names_and_periods(harness: Harness, policy: Path) -> None:
+    await harness.start(policy)
+    h, owner = harness, harness.world.owner_id
+    ix = await h.standin.autocomplete(
+        h.guild_id, h.world.general_channel_id, owner, "list show", {"name": "kn"}, "name"
+    )
+    assert (await ix.wait_response())["data"]["choices"] == [{"name": "known", "value": "known"}]
+    ix = await h.standin.autocomplete(
+        h.guild_id, h.world.general_channel_id, owner, "stats", {"period": "d"}, "period"
+    )
+    values = [c["value"] for c in (await ix.wait_response())["data"]["choices"]]
+    assert values == ["7d", "30d", "today", "yesterday"]
+
+
+async def test_followback_status_for_members_only_when_the_policy_offers_it(
+    harness: Harness, policy: Path
+) -> None:
+    await harness.start(policy)
+    uid = await harness.join("review_ruth")
+    await harness.decided(uid)
+    _, text, data = await slash(harness, uid, "followback status")
+    assert text == "This server does not offer that command." and data["flags"] & 64
+    await harness.stop()
+    offered = '\nstatus_command:\n  enabled: true\n  review: "Still deciding, {name}."\n'
+    await asyncio.to_thread(lambda: policy.open("a").write(offered))
+    await harness.start(policy)
+    _, text, data = await slash(harness, uid, "followback status")
+    assert text == "Still deciding, review_ruth." and data["flags"] & 64
+    _, text, _ = await slash(harness, harness.world.owner_id, "follow", {"member": uid})
+    await eventually(lambda: harness.has_role(uid))
+    await harness.idle()
+    _, text, _ = await slash(harness, uid, "followback status")
+    assert text == "You're followed back, review_ruth."

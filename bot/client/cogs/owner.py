@@ -211,6 +211,20 @@ class OwnerCog(commands.Cog):
             interaction, f"{verb} `{entry}` {where} **{name}** ({len(done.entries)} entries)."
         )
 
+    # --- /followback status: for members, not an admin command -------------------------
+
+    followback = app_commands.Group(name="followback", description="Where you stand")
+
+    @followback.command(name="status", description="Where you stand with the owner (private)")
+    async def followback_status(self, interaction: discord.Interaction) -> None:
+        tools = _tools(interaction)
+        words = None
+        if tools.member_status is not None:
+            words = await tools.member_status.words_for(
+                _guild(interaction), interaction.user.id, interaction.user.display_name
+            )
+        await answer(interaction, words or "This server does not offer that command.")
+
     # --- /policy --------------------------------------------------------------------
 
     policy = app_commands.Group(
