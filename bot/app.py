@@ -28,6 +28,7 @@ from bot.service.control import OwnerTools, PauseControl
 from bot.service.digest import DigestService
 from bot.service.events import BotStarted, EventBus
 from bot.service.followers import FollowerService
+from bot.service.member_status import MemberStatus
 from bot.service.outbox import Outbox, dm_limits_from
 from bot.service.owner import OwnerNotices
 from bot.service.planning import Hooks
@@ -241,6 +242,7 @@ async def _owner_tools(
         store=store,
         clock=clock,
         guild_ids=tuple(settings.guild_ids),
+        member_status=MemberStatus(store, policies),
     )
 
 
