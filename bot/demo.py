@@ -18,11 +18,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import bundled
 from bot.app import Running, start_bot
 from bot.client.target import point_discord_at, reset_discord_target
+from bot.demo_owner import owner_controls
 from bot.policy import Action, load_policy
 from bot.runlog import describe
 from bot.service.clock import ScaledClock
@@ -41,6 +43,7 @@ from bot.service.events import (
 )
 from bot.settings import Settings
 from bot.standin import SampleWorld, StandIn
+from bot.store import Store
 
 DEMO_POLICY = bundled.policy_path(bundled.DEMO_POLICY)  # inside the package: pip install .
 SPEED = 3600.0  # one real second is one virtual hour
@@ -134,11 +137,29 @@ class Demo:
         self.world: SampleWorld
         self.running: Running | None = None
         self.ids: dict[str, int] = {}
+        self.policy_path = DEMO_POLICY  # the owner's controls act on a temporary copy
+
+    # --- what the owner's-controls act uses (bot.demo_owner.Stage) ---
+    def say(self, text: str) -> None:
+        self.t.line(text)
+
+    def heading(self, text: str) -> None:
+        self.t.heading(text)
+
+    def store(self) -> Store:
+        assert self.running is not None
+        return self.running.store
+
+    async def restart(self, policy: Path) -> None:
+        await self.stop_bot()
+        self.policy_path = policy
+        await self.start_bot()
+        await self.settled()
 
     async def start_bot(self) -> None:
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
-            policy=DEMO_POLICY,
+            policy=self.policy_path,
             database=self.database,
             owner_id=self.world.owner_id,
             guild_ids=[self.world.guild_id],
@@ -262,7 +283,66 @@ class Demo:
 
         await until(timers_done, timeout=20)
         await self.settled()
-        return await self._summary()
+        code = await self._summary()
+        await self._digest()
+        if not await owner_controls(self, DEMO_POLICY):
+            code = 1
+        return code
+
+    async def _digest(self) -> None:
+        """The end: the owner's digest, asked for by hand, read in the DMs, page 2 turned to."""
+        g, owner = self.world.guild_id, self.world.owner_id
+        self.t.heading("a wave of default-avatar accounts arrives; the rules hold them for review")
+        for i in range(1, 12):
+            await self.standin.join(
+                g,
+                username=f"wave_{i:02d}",
+                joined_at=self.clock.now(),
+                created_at=self.clock.now() - timedelta(days=8 + i),  # young, past 7 days
+                avatar=None,
+            )
+        await self.settled()
+        self.t.heading("regular_rae leaves soon after her follow-back")
+        await self.standin.leave(g, self.ids["regular_rae"])
+        await self.settled()
+
+        self.t.heading("the daily digest")
+        self.t.line(f"the owner (user {owner}) asks for it now: /digest now")
+        asked = await self.standin.slash(g, self.world.general_channel_id, owner, "digest now")
+        await asked.wait_response(timeout=10)
+        for said in await asked.wait_followups(1, timeout=10):
+            self.t.line(f"the bot answers the owner: {said['content']}")
+
+        async def arrived() -> bool:
+            return any(m.get("embeds") for m in self.standin.dms_to(owner))
+
+        await until(arrived, timeout=10)
+        message = next(m for m in reversed(self.standin.dms_to(owner)) if m.get("embeds"))
+        self._show_page(message)
+        next_page = next(
+            (c for c in _custom_ids(message) if c.startswith("digest:") and c.endswith(":1")), None
+        )
+        if next_page is None:
+            return
+        self.t.line(f"the owner presses › (custom_id {next_page}): the message turns to page 2")
+        turned = await self.standin.click(
+            int(message["channel_id"]), int(message["id"]), next_page, owner
+        )
+        self._show_page((await turned.wait_response(timeout=10)).get("data") or {})
+
+    def _show_page(self, message: dict[str, Any]) -> None:
+        for embed in message.get("embeds") or []:
+            self.t.line(f"  ## {embed.get('title', '')}")
+            for text in str(embed.get("description", "")).splitlines():
+                self.t.line(f"     {text}")
+            footer = (embed.get("footer") or {}).get("text")
+            if footer:
+                self.t.line(f"     ({footer})")
+        buttons = [
+            b.get("label", "") for row in message.get("components") or [] for b in row["components"]
+        ]
+        if buttons:
+            self.t.line(f"  buttons: {' | '.join(buttons)}")
 
     async def _summary(self) -> int:
         """What happened, from the same events as the transcript, checked against Discord."""
@@ -293,6 +373,10 @@ class Demo:
         leftover = await store.events_without_decision()
         self.t.line(f"events without a decision: {leftover}")
         return 0 if leftover == 0 and stored == tally.decisions else 1
+
+
+def _custom_ids(message: dict[str, Any]) -> list[str]:
+    return [b["custom_id"] for row in message.get("components") or [] for b in row["components"]]
 
 
 def _print_until_the_reader_leaves(line: str) -> None:

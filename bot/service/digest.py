@@ -350,12 +350,12 @@ def _action_detail(code: int | None, error: str) -> str:
 
 def _summary(content: DigestContent) -> str:
     parts = [
-        (len(content.reviews), "pending reviews"),
-        (len(content.mentions), "unanswered mentions"),
-        (len(content.actions), "actions that need you"),
-        (len(content.late), "late follow-backs"),
-        (len(content.observing), "observe windows ending"),
-        (len(content.cleanups), "clean-up suggestions"),
+        (len(content.reviews), "pending review", "pending reviews"),
+        (len(content.mentions), "unanswered mention", "unanswered mentions"),
+        (len(content.actions), "action that needs you", "actions that need you"),
+        (len(content.late), "late follow-back", "late follow-backs"),
+        (len(content.observing), "observe window ending", "observe windows ending"),
+        (len(content.cleanups), "clean-up suggestion", "clean-up suggestions"),
     ]
-    said = [f"{n} {what}" for n, what in parts if n]
+    said = [f"{n} {one if n == 1 else many}" for n, one, many in parts if n]
     return ", ".join(said) or "nothing needs you"
