@@ -90,7 +90,7 @@ async def start_bot(
     policy_watch_interval: float = 2.0,
     **bot_options: Any,
 ) -> Running:
-    """Build everything, connect, and wait for READY and the catch-up."""
+    """Build everything, connect, and wait for READY and the catch-up (or its waiting)."""
     stack = AsyncExitStack()
     try:
         return await _build(
@@ -199,7 +199,8 @@ async def _build(
         )
     )
     task = connection.open()
-    ready = asyncio.create_task(bot.caught_up.wait())
+    # Each guild caught up, or waiting for its member list (logged; live events flow).
+    ready = asyncio.create_task(bot.serving.wait())
     await asyncio.wait({task, ready}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED)
     if not ready.done():
         ready.cancel()

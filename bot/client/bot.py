@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import discord
@@ -19,6 +20,7 @@ from discord.ext import commands
 from bot.client.actions import DiscordActions
 from bot.client.command_sync import SyncLog, sync_if_changed
 from bot.client.directory import GuildDirectory
+from bot.client.roster import MemberListWatch, hook_rate_limited, request_all_members
 from bot.client.tree import FollowbackTree
 from bot.client.views.digest import DigestPageButton
 from bot.client.views.review import PERSISTENT_ITEMS as REVIEW_ITEMS
@@ -101,7 +103,12 @@ class FollowbackBot(commands.Bot):
         self._services: Services | None = None
         self.command_sync_log: SyncLog | None = None  # the store, set by bot.app
         self._role_echoes: dict[tuple[int, int], float] = {}
-        self.caught_up = asyncio.Event()  # set once start-up catch-up has run
+        # Catch-up waits for complete member lists; this asks again and hears RATE_LIMITED.
+        self.member_lists = MemberListWatch(partial(request_all_members, self))
+        hook_rate_limited(self, self.member_lists.note_rate_limited)
+        # on_ready handled: every guild caught up or its catch-up waiting (live events flow).
+        self.serving = asyncio.Event()
+        self.caught_up = asyncio.Event()  # every watched guild caught up
 
     # --- start-up (in bot.app's order: login, check_intents, attach, connect) ----------
 

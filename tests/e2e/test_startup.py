@@ -9,12 +9,12 @@ discord.py 2.7 asks with op 8 at start (state.py `_delay_ready` / `chunk_guild`)
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
 from bot.standin.chunking import ALL_MEMBERS_WINDOW
 from tests.e2e.conftest import Harness, eventually
 
-PARTIAL_LIST = "issue 9 item 2: catch-up from a partial list"
+SHORT_WINDOW = 1.0  # seconds: the stand-in's member_request_window, so tests don't wait 30 s
 
 
 async def _present(harness: Harness) -> set[int]:
@@ -68,24 +68,41 @@ async def test_a_member_who_left_while_the_bot_was_down_is_recorded_as_left(
     assert stays in present and leaves not in present
 
 
-@pytest.mark.xfail(strict=True, reason=PARTIAL_LIST)
+async def _cancelled(harness: Harness, user_id: int) -> list[str]:
+    """A member's outbox rows and timers that were cancelled (a leave cancels them)."""
+    outbox = await harness.store.actions_for(harness.guild_id, user_id)
+    timers = await harness.store.timers_for(harness.guild_id, user_id)
+    return [f"outbox {row.id}" for row in outbox if row.status == "cancelled"] + [
+        f"timer {timer.id}" for timer in timers if timer.status == "cancelled"
+    ]
+
+
 async def test_a_rate_limited_restart_records_no_one_as_left_and_keeps_their_timers(
     harness: Harness,
 ) -> None:
-    """events/gateway-events.mdx "Rate Limited": after a restart within 30 s the member list
-    never comes; no stored member may be taken for a leave, and a late follow-back still
-    happens."""
-    harness.standin.member_requests.window = ALL_MEMBERS_WINDOW
+    """events/gateway-events.mdx "Rate Limited": after a restart within the window the member
+    list does not come; no stored member may be taken for a leave, a late follow-back still
+    happens, and once retry_after has passed the bot asks again and the catch-up completes."""
+    standin = harness.standin
+    standin.member_requests.window = SHORT_WINDOW  # Discord's is 30 s; the same rule, sooner
     await harness.start()
     later = await harness.join("later_lou")
     await harness.decided(later)
     await harness.stop()
-    await harness.start()
-    assert set(harness.world.member_ids) | {later} <= await _present(harness)
+    gone = harness.world.member_ids[0]
+    await standin.leave(harness.guild_id, gone)  # really left while the bot was down
+    running = await harness.start()
     await eventually(lambda: harness.has_role(later), timeout=15)
+    await asyncio.wait_for(running.bot.caught_up.wait(), timeout=15)
+    # Asked again only after retry_after: an earlier request would be rate-limited again.
+    answers = [r.answer for r in standin.member_requests.received]
+    assert answers == ["chunks", "rate_limited", "chunks"]
+    present = await _present(harness)
+    assert gone not in present  # the complete list shows the leave
+    assert set(harness.world.member_ids) - {gone} | {later} <= present
+    assert await _cancelled(harness, later) == []
 
 
-@pytest.mark.xfail(strict=True, reason=PARTIAL_LIST)
 async def test_chunks_withheld_until_after_on_ready_record_no_one_as_left(
     harness: Harness,
 ) -> None:
@@ -97,7 +114,35 @@ async def test_chunks_withheld_until_after_on_ready_record_no_one_as_left(
     await harness.decided(later)
     await harness.stop()
     harness.standin.member_requests.withhold()
-    await harness.start()
+    running = await harness.start()
+    guild = running.bot.get_guild(harness.guild_id)
+    assert guild is not None and len(guild.members) < (guild.member_count or 0)
+    assert not running.bot.caught_up.is_set()
+    assert set(harness.world.member_ids) | {later} <= await _present(harness)
+    assert await harness.store.timers_for(harness.guild_id, later)  # the late follow-back
+    assert await _cancelled(harness, later) == []
     assert harness.standin.member_requests.release() == 1
+    await asyncio.wait_for(running.bot.caught_up.wait(), timeout=15)
+    assert guild.chunked and running.bot.member_lists.asked.get(harness.guild_id, 0) == 0
     assert set(harness.world.member_ids) | {later} <= await _present(harness)
     await eventually(lambda: harness.has_role(later), timeout=15)
+
+
+async def test_a_live_join_while_the_list_is_incomplete_is_handled_and_kept(
+    harness: Harness,
+) -> None:
+    """Live events while the member list is partial are handled as usual; the catch-up that
+    follows the chunks neither repeats nor undoes them."""
+    await harness.start()
+    await harness.stop()
+    standin = harness.standin
+    standin.member_requests.withhold()
+    running = await harness.start()
+    newcomer = await harness.join("newcomer_nia")
+    await harness.decided(newcomer)
+    assert not running.bot.caught_up.is_set()
+    standin.member_requests.release()
+    await asyncio.wait_for(running.bot.caught_up.wait(), timeout=15)
+    await harness.idle()
+    assert newcomer in await _present(harness)
+    assert len(await harness.store.decisions_for(harness.guild_id, newcomer)) == 1

@@ -6,6 +6,7 @@ order) and return, so a burst of joins costs the event loop little.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -13,6 +14,7 @@ from discord.ext import commands
 
 from bot.client.bot import FollowbackBot
 from bot.client.convert import message_counters, user_info
+from bot.client.roster import is_complete
 from bot.service.followers import FollowerService, PresentMember
 from bot.service.policy_holder import PolicyHolder
 
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 class FollowersCog(commands.Cog):
     def __init__(self, bot: FollowbackBot) -> None:
         self.bot = bot
+        self._catch_ups: set[asyncio.Task[None]] = set()
+        self._all_caught_up: asyncio.Task[None] | None = None
 
     @property
     def followers(self) -> FollowerService:
@@ -33,10 +37,51 @@ class FollowersCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        for guild in self.bot.guilds:
-            if self.bot.watches(guild.id):
-                await self.catch_up(guild)
-        self.bot.caught_up.set()
+        """Catch up each watched guild in its own task, once its member list is complete.
+
+        Start-up goes on (`serving`) once every guild is caught up or waiting for its list;
+        `caught_up` once all are caught up. A new READY (a fresh session) starts over."""
+        self._cancel_catch_ups()
+        guilds = [guild for guild in self.bot.guilds if self.bot.watches(guild.id)]
+        settled = [asyncio.Event() for _ in guilds]
+        self._catch_ups = {
+            asyncio.create_task(
+                self._catch_up_when_complete(guild, done), name=f"followback-catch-up-{guild.id}"
+            )
+            for guild, done in zip(guilds, settled, strict=True)
+        }
+        self._all_caught_up = asyncio.create_task(self._all_done(set(self._catch_ups)))
+        for done in settled:
+            await done.wait()
+        self.bot.serving.set()
+
+    async def _catch_up_when_complete(self, guild: discord.Guild, settled: asyncio.Event) -> None:
+        try:
+            if not is_complete(guild):
+                # A partial list would turn everyone missing into a leave: wait for the rest.
+                settled.set()
+                await self.bot.member_lists.wait_until_complete(guild)
+            await self.catch_up(guild)
+        finally:
+            settled.set()
+
+    async def _all_done(self, tasks: set[asyncio.Task[None]]) -> None:
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        for exc in failed:
+            if not isinstance(exc, asyncio.CancelledError):
+                log.error("catch-up failed", exc_info=exc)
+        if not failed:
+            self.bot.caught_up.set()
+
+    def _cancel_catch_ups(self) -> None:
+        for task in (*self._catch_ups, *([self._all_caught_up] if self._all_caught_up else [])):
+            task.cancel()
+        self._catch_ups = set()
+        self._all_caught_up = None
+
+    async def cog_unload(self) -> None:
+        self._cancel_catch_ups()
 
     async def catch_up(self, guild: discord.Guild) -> None:
         """Hand the pipeline who is in the guild now; it reconciles with the store."""
