@@ -25,7 +25,7 @@ from bot.policy import parse_duration
 from bot.runlog import RunLog
 from bot.service.clock import Clock, SystemClock
 from bot.service.control import OwnerTools, PauseControl
-from bot.service.digest import DigestService
+from bot.service.digest import DigestService, store_mentions
 from bot.service.events import BotStarted, EventBus
 from bot.service.followers import FollowerService
 from bot.service.member_status import MemberStatus
@@ -172,6 +172,7 @@ async def _build(
         channel_id=settings.digest_channel_id,
         wake_outbox=outbox.wake,
         poster=DigestPoster(bot),
+        mentions=store_mentions(store),
         events=events,
     )
     digest.register_timers(timers)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ from bot.service.digest_pages import (
     DecisionTrend,
     DigestContent,
     LateFollowBack,
+    MentionState,
     ObserveEnding,
     OwnerAction,
     OwnerActionKind,
@@ -55,9 +56,31 @@ RECENT = timedelta(days=7)  # refused actions and early leavers shown this long
 TREND_DAYS = 7
 NO_GUILD = 0
 
-# Unanswered mentions between two instants (since, until): a seam for the mentions
-# service (issue 11); without one the digest has no mentions section.
+# Unanswered mentions posted in [since, until): the mentions store's, through
+# `store_mentions`; without a source the digest has no mentions section.
 MentionSource = Callable[[datetime, datetime], Awaitable[Sequence[UnansweredMention]]]
+
+
+def store_mentions(store: Store) -> MentionSource | None:
+    """The store's unanswered mentions (issue 11) as digest items; None while the store
+    has none to give (the mentions store is looked up, not imported: it landed apart)."""
+    read = getattr(store, "unanswered_mentions", None)
+    if read is None:
+        return None
+
+    async def unanswered(since: datetime, until: datetime) -> Sequence[UnansweredMention]:
+        return [
+            UnansweredMention(
+                author=row.author_name,
+                said_at=row.posted_at,
+                excerpt=row.text or "",
+                state=MentionState.TOO_OLD if row.status == "too_old" else MentionState.NOTIFY,
+                link=f"https://discord.com/channels/{row.guild_id}/{row.channel_id}/{row.message_id}",
+            )
+            for row in await read(since, until)
+        ]
+
+    return unanswered
 
 
 class PagePoster(Protocol):
@@ -231,7 +254,11 @@ class DigestService:
         ]
         mentions: Sequence[UnansweredMention] = ()
         if self._mentions is not None:
-            mentions = await self._mentions(last_at or now - LOOK_AHEAD, now)
+            # A week of them, each day until answered; the ones since the last digest new.
+            mentions = [
+                replace(m, new=_is_new(m.said_at, last_at))
+                for m in await self._mentions(recent, now)
+            ]
         counts = [
             DecisionCount(action, rule, n)
             for action, rule, n in await store.decision_counts(last_at or now - LOOK_AHEAD, now)

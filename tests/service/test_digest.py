@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.policy.decision import Action
+from bot.runlog import describe
 from bot.service.clock import ScaledClock
-from bot.service.digest import DigestReason, DigestService
+from bot.service.digest import DigestReason, DigestService, store_mentions
 from bot.service.digest_pages import Page, check_limits, parse_review_custom_id
 from bot.service.digest_schedule import DigestSchedule, upcoming
 from bot.service.events import DigestSent, EventBus
@@ -331,3 +332,57 @@ async def test_the_timer_kind_has_one_handler(store: Store, tmp_path: Path) -> N
     rig = make_rig(store, policies, ManualClock(utc("2026-05-04T10:00")))
     with pytest.raises(ValueError, match="already"):
         rig.timers.register(TimerKind.DIGEST, rig.digest.timer_due)
+
+
+# --- mentions, through the mentions store's read -----------------------------------------
+@dataclass
+class _MentionRow:  # the fields of the mentions store's MentionRow the digest reads
+    guild_id: int
+    channel_id: int
+    message_id: int
+    author_name: str
+    text: str | None
+    posted_at: datetime
+    status: str
+
+
+class _StoreWithMentions:
+    def __init__(self, rows: list[_MentionRow]) -> None:
+        self.rows = rows
+        self.asked: list[tuple[datetime, datetime]] = []
+
+    async def unanswered_mentions(self, since: datetime, until: datetime) -> list[_MentionRow]:
+        self.asked.append((since, until))
+        return self.rows
+
+
+async def test_unanswered_mentions_come_from_the_mentions_store_a_week_of_them(
+    store: Store, tmp_path: Path
+) -> None:
+    now = utc("2026-05-04T09:00")
+    rows = [
+        _MentionRow(1, 2, 3, "asker", "can you follow me back?", now - timedelta(days=3), "listed"),
+        _MentionRow(1, 2, 4, "late_one", None, now - timedelta(hours=2), "too_old"),
+    ]
+    source = _StoreWithMentions(rows)
+    mentions = store_mentions(source)  # type: ignore[arg-type]
+    assert mentions is not None
+    policies = write_policy(tmp_path / "policy.yaml", policy_text("UTC", "09:00"))
+    digest = DigestService(store, policies, ManualClock(now), owner_id=OWNER, mentions=mentions)
+    content = await digest.gather(now, last_at=now - timedelta(days=1))
+    assert source.asked == [(now - timedelta(days=7), now)]
+    assert [(m.author, m.excerpt, m.state, m.new) for m in content.mentions] == [
+        ("asker", "can you follow me back?", "notify", False),
+        ("late_one", "", "too_old", True),
+    ]
+    assert content.mentions[0].link == "https://discord.com/channels/1/2/3"
+
+
+def test_the_run_log_says_what_a_digest_held() -> None:
+    at = utc("2026-05-04T09:00")
+    sent = DigestSent(at, 3, date(2026, 5, 4), "missed", 2, "12 pending reviews")
+    assert (
+        describe(sent) == "digest for Mon 04 May (missed while down): 12 pending reviews; 2 page(s)"
+    )
+    skipped = DigestSent(at, 4, date(2026, 5, 5), "scheduled", 0, "nothing needs you")
+    assert "skipped, as the policy says" in (describe(skipped) or "")
