@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.client.bot import FollowbackBot, Services
 from bot.client.views.digest import DigestPoster
-from bot.policy import parse_duration
+from bot.policy import Policy, parse_duration
 from bot.runlog import RunLog
 from bot.service.clock import Clock, SystemClock
 from bot.service.control import OwnerTools, PauseControl
@@ -209,10 +209,13 @@ async def _build(
             raise task.exception()  # type: ignore[misc]
         raise TimeoutError("the bot did not become ready in time")
     if watch_policy:
+
+        async def policy_changed(before: Policy) -> None:
+            await owner_tools.announcer.announce(before)  # a valid edit: the change summary DM
+            await digest.policy_changed(before)  # a new digest time: re-armed at once
+
         policies.start_watching(
-            policy_watch_interval,
-            on_error=owner.policy_broken,
-            on_change=owner_tools.announcer.announce,  # a valid edit: the change summary DM
+            policy_watch_interval, on_error=owner.policy_broken, on_change=policy_changed
         )
         stack.push_async_callback(policies.stop)
     return Running(bot, store, policies, followers, owner, task, stack, digest)

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bot.policy import Policy
 from bot.policy.model import EmptyDigest
 from bot.service.actions import ActionFailed
 from bot.service.clock import Clock
@@ -167,6 +168,12 @@ class DigestService:
             missed = await self.send_if_due(DigestReason.MISSED)
         await self.keep_timer()
         return missed
+
+    async def policy_changed(self, before: Policy) -> None:
+        """A valid policy edit: a new time, days or zone re-arm the digest timer at once."""
+        if DigestSchedule.from_owner(before.owner) != self.schedule():
+            slot = await self.keep_timer()
+            log.info("digest schedule changed: the next digest at %s", slot.at)
 
     async def keep_timer(self) -> DigestSlot:
         """Exactly one digest timer, at the next slot after the last date sent."""

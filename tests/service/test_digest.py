@@ -386,3 +386,23 @@ def test_the_run_log_says_what_a_digest_held() -> None:
     )
     skipped = DigestSent(at, 4, date(2026, 5, 5), "scheduled", 0, "nothing needs you")
     assert "skipped, as the policy says" in (describe(skipped) or "")
+
+
+async def test_a_new_digest_time_in_the_policy_re_arms_the_timer_at_once(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "policy.yaml"
+    policies = write_policy(path, policy_text("Europe/Berlin", "09:00"))
+    clock = ManualClock(utc("2026-05-04T10:00"))  # 12:00 in Berlin
+    rig = make_rig(store, policies, clock)
+    await rig.digest.start()
+    assert await scheduled_digest_timers(store) == [utc("2026-05-05T07:00")]
+    before = policies.current
+    path.write_text(policy_text("Europe/Berlin", "18:30"), encoding="utf-8")
+    assert policies.reload() is None
+    await rig.digest.policy_changed(before)
+    # The first start counted 4 May as done: the next is 5 May, now at 18:30 Berlin.
+    assert await scheduled_digest_timers(store) == [utc("2026-05-05T16:30")]
+    unchanged = policies.current
+    await rig.digest.policy_changed(unchanged)  # same schedule: nothing moves
+    assert await scheduled_digest_timers(store) == [utc("2026-05-05T16:30")]
