@@ -12,11 +12,11 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks._crash_procs import Control
+from benchmarks._crash_procs import Control, utcnow
 from benchmarks._crash_world import Members, Stay
 
 _ROLE_PATH = re.compile(r"^/guilds/\d+/members/(\d+)/roles/\d+$")
@@ -136,16 +136,18 @@ def read_database(path: Path) -> tuple[list[Decision], dict[int, Timer], list[sq
 
 
 def open_work(path: Path) -> tuple[int, int]:
-    """(outbox rows pending or sending, timers still scheduled), read while the bot runs;
-    (-1, -1) while there is no database to read."""
+    """(outbox rows pending or sending, timers still scheduled and due within a minute),
+    read while the bot runs; (-1, -1) while there is no database to read. Timers due later
+    (tomorrow's digest) are not work this test waits for."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
         try:
             rows = conn.execute(
                 "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
             ).fetchone()[0]
+            soon = (utcnow() + timedelta(minutes=1)).isoformat(timespec="microseconds")
             timers = conn.execute(
-                "SELECT count(*) FROM timers WHERE status = 'scheduled'"
+                "SELECT count(*) FROM timers WHERE status = 'scheduled' AND due <= ?", (soon,)
             ).fetchone()[0]
         finally:
             conn.close()

@@ -160,7 +160,9 @@ async def _build(
         owner_id=owner_id,
         hooks=Hooks(wake_outbox=outbox.wake, schedule_timer=timers.schedule),
         events=events,
+        catch_up_first=True,  # no timer or outbox row acts for a stay before catch-up
     )
+    outbox.stay_ready = followers.caught_up
     followers.register_timers(timers)
     owner = OwnerNotices(store, clock, owner_id, wake_outbox=outbox.wake)
     owner_tools = await _owner_tools(store, policies, clock, bot, settings, owner, outbox, timers)

@@ -80,6 +80,7 @@ class FollowerService:
         owner_id: int | None = None,
         hooks: Hooks | None = None,
         events: EventBus | None = None,
+        catch_up_first: bool = False,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -91,9 +92,18 @@ class FollowerService:
         # Neither the bot nor the owner is ever treated as a follower.
         self._not_followers = {bot_user_id} | ({owner_id} if owner_id is not None else set())
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        # Until a guild's catch-up is done, the store may hold stays that ended while the bot
+        # was down: nothing acts for a member's stay (timers, the outbox) before it.
+        self._catch_up_first = catch_up_first
+        self._caught_up: set[int] = set()
         self._worker: asyncio.Task[None] | None = None
 
     # --- the queue ----------------------------------------------------------------
+
+    def caught_up(self, guild_id: int) -> bool:
+        """Whether members' stays in this guild may be acted on: its catch-up is done (or
+        this service was built not to wait for one)."""
+        return not self._catch_up_first or guild_id in self._caught_up
 
     def start(self) -> None:
         self._worker = asyncio.create_task(self._run(), name="followback-followers")
@@ -285,6 +295,8 @@ class FollowerService:
                 leaves += 1
         for start in range(0, len(joins), MAX_BATCH):
             await self._store_joins(joins[start : start + MAX_BATCH])
+        self._caught_up.add(guild_id)
+        self.hooks.wake_outbox()  # rows held until the stays were known may go now
         if self.events.listening:
             self.events.emit(
                 CatchUpDone(self._clock.now(), guild_id, len(joins), leaves, screened, by_hand)
@@ -390,8 +402,8 @@ class FollowerService:
 
     async def _still_here(self, timer: TimerRow) -> MemberRow | NotYet | Fired:
         """The member a timer is for, still in the stay it was set in; else the timer is
-        settled (FIRED) or, while the guild is not known yet, put off (NotYet)."""
-        if not self._directory.guild_known(timer.guild_id):
+        settled (FIRED) or, while the guild is not known or caught up yet, put off (NotYet)."""
+        if not self._directory.guild_known(timer.guild_id) or not self.caught_up(timer.guild_id):
             return NotYet(GUILD_NOT_KNOWN_RETRY)
         member = await self._store.get_member(timer.guild_id, timer.user_id)
         if member is None or not member.present:

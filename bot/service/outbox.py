@@ -33,6 +33,7 @@ ROLE_KINDS = frozenset({OutboxKind.ADD_ROLE, OutboxKind.REMOVE_ROLE})
 # up to this, this many times in all; then the row is left uncertain (never repeated).
 READ_BACK_WAIT_CAP = timedelta(seconds=30)
 READ_BACK_TRIES = 12
+HELD_RECHECK = 1.0  # seconds: rows waiting for a catch-up are looked at again this often
 # Discord dedupes an enforced nonce for "a few minutes"; stay well inside that.
 NONCE_WINDOW = timedelta(minutes=2)
 
@@ -79,6 +80,7 @@ class _Lane:
     kinds: tuple[str, ...]
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    held: bool = False  # due rows were left waiting for their guild's catch-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,9 @@ class Outbox:
         self._lanes = (self._roles, self._messages)
         self._doubts: dict[int, _Doubt] = {}  # role changes in doubt whose read-back failed
         self._senders: dict[str, Sender] = {}
+        # Rows about a member's stay wait until the stays of their guild are known (the
+        # start-up catch-up): the member may have left or rejoined while the bot was down.
+        self.stay_ready: Callable[[int], bool] = lambda guild_id: True
         self.paused: Callable[[], bool] = lambda: False  # /pause: nothing leaves the outbox
 
     def register_sender(self, kind: OutboxKind, sender: Sender) -> None:
@@ -246,6 +251,8 @@ class Outbox:
             now = self._clock.now()
             real_wait = self._clock.real_time_for(due) - self._clock.real_time_for(now)
             timeout = max(real_wait.total_seconds(), 0.01)
+        if lane.held:  # due rows wait for a catch-up, which wakes the lane when done
+            timeout = HELD_RECHECK if timeout is None else max(timeout, HELD_RECHECK)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(lane.wake.wait(), timeout)
 
@@ -264,7 +271,9 @@ class Outbox:
             for doubt in again:
                 await self._read_back(doubt)
             looked += len(again)
-        rows = await self._store.due_actions(now, limit=200, kinds=lane.kinds)
+        due = await self._store.due_actions(now, limit=200, kinds=lane.kinds)
+        rows = [row for row in due if row.stay is None or self.stay_ready(row.guild_id)]
+        lane.held = len(rows) < len(due)
         if lane is self._roles:
             # Role changes run concurrently (discord.py paces each bucket).
             await asyncio.gather(*(self._bounded(row) for row in rows))

@@ -8,12 +8,29 @@ import sqlite3
 from datetime import timedelta
 
 from bot.policy import Action
+from bot.service.clock import ScaledClock
 from bot.service.events import RoleChangedByHand
 from bot.service.followers import FollowerService, PresentMember
-from bot.store import OutboxRow, Store
-from tests.service.helpers import GUILD, T0, HookLog, timer_due, user
+from bot.service.outbox import DmLimits, Outbox
+from bot.service.policy_holder import PolicyHolder
+from bot.service.timers import FIRED, NotYet
+from bot.store import ActionSpec, OutboxRow, Store
+from tests.service.helpers import (
+    BOT,
+    GUILD,
+    OWNER,
+    ROLE,
+    T0,
+    FakeDirectory,
+    HookLog,
+    RecordingGateway,
+    timer_due,
+    user,
+)
+from tests.store.helpers import record_join
 
 HOUR = timedelta(hours=1)
+RELAXED = DmLimits(per_day=100, spacing=timedelta(0), cooldown=timedelta(0))
 
 
 async def settle(service: FollowerService) -> None:
@@ -151,3 +168,54 @@ async def test_the_role_given_to_an_ended_stay_does_not_mark_the_next_one_follow
     assert await store.finish_action(role, T0)  # the PUT of the old stay completes late
     member = await store.get_member(GUILD, 10)
     assert member is not None and not member.followed
+
+
+# --- at start-up, nothing acts for a stay before the catch-up has seen who is here --------
+
+
+async def test_a_timer_due_before_catch_up_waits_and_never_acts_for_an_ended_stay(
+    store: Store, policies: PolicyHolder
+) -> None:
+    service = FollowerService(
+        store,
+        policies,
+        ScaledClock(T0, speed=1.0),
+        FakeDirectory(),
+        bot_user_id=BOT,
+        churn_window=timedelta(days=7),
+        catch_up_first=True,
+    )
+    service.start()
+    try:
+        await service.member_joined(GUILD, user(10, "later_lee"), T0 - 3 * HOUR)
+        (timer,) = await store.timers_for(GUILD, 10)
+        # Restarted: the timer is due, the guild streamed in, its catch-up not done yet.
+        assert isinstance(await timer_due(service, timer), NotYet)
+        assert of_kind(await store.actions_for(GUILD, 10), "add_role", "pending") == []
+        # Lee had left and come back while the bot was down.
+        present = [PresentMember(user(10, "later_lee"), T0 - HOUR, False, False)]
+        await service.catch_up(GUILD, present)
+        assert service.caught_up(GUILD)
+        assert await timer_due(service, timer) == FIRED
+        roles = of_kind(await store.actions_for(GUILD, 10), "add_role", "pending")
+        assert roles == []  # the new stay waits for its own timer
+    finally:
+        await asyncio.wait_for(service.stop(), 5)
+
+
+async def test_the_outbox_holds_rows_of_a_stay_until_their_guild_is_caught_up(
+    store: Store,
+) -> None:
+    gateway = RecordingGateway()
+    outbox = Outbox(store, gateway, ScaledClock(T0, speed=1.0), lambda: RELAXED)
+    await record_join(store, GUILD, user(10, "fb_fay"), T0, False, T0)
+    role = ActionSpec("add_role", {"role_id": ROLE})
+    await store.enqueue_actions(GUILD, 10, [role], T0, stay=1)
+    await store.enqueue_actions(GUILD, OWNER, [ActionSpec("owner_dm", {"text": "hi"})], T0)
+    caught_up: set[int] = set()
+    outbox.stay_ready = lambda guild_id: guild_id in caught_up
+    await outbox.drain_once()
+    assert [c.kind for c in gateway.calls] == ["dm"]  # the owner's notice is no stay's
+    caught_up.add(GUILD)
+    await outbox.drain_once()
+    assert [c.kind for c in gateway.calls] == ["dm", "add_role"]
