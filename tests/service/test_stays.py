@@ -219,3 +219,21 @@ async def test_the_outbox_holds_rows_of_a_stay_until_their_guild_is_caught_up(
     caught_up.add(GUILD)
     await outbox.drain_once()
     assert [c.kind for c in gateway.calls] == ["dm", "add_role"]
+
+
+async def test_events_stored_before_a_crash_wait_for_the_guild_then_follow_back(
+    store: Store, service: FollowerService, directory: FakeDirectory
+) -> None:
+    # what a crash leaves: a join stored, never decided
+    event_id = await store.record_event(GUILD, 10, "join", {}, T0)
+    await record_join(store, GUILD, user(10, "fb_cat"), T0, False, T0)
+    directory.unknown_guilds.add(GUILD)  # start-up: the gateway has not streamed it in
+    assert await service.resume_unprocessed() == 0
+    assert await store.decisions_for(GUILD, 10) == []  # not decided without the role
+
+    directory.unknown_guilds.clear()
+    await service.catch_up(GUILD, [PresentMember(user(10, "fb_cat"), T0, False, False)])
+    (decision,) = await store.decisions_for(GUILD, 10)
+    assert decision.event_id == event_id and decision.action is Action.FOLLOW_BACK
+    (role,) = await store.actions_for(GUILD, 10)
+    assert (role.kind, role.payload["role_id"]) == ("add_role", ROLE)
