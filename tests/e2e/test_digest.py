@@ -3,10 +3,17 @@ owner's DMs, page and review buttons clicked after a restart."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.service.digest_pages import parse_page_custom_id, parse_review_custom_id
-from tests.e2e.conftest import Harness, eventually
+from bot.service.events import DigestSent
+from bot.settings import Settings
+from tests.e2e.conftest import POLICY, Harness, eventually
 
 REVIEWS = 500
 
@@ -85,3 +92,67 @@ async def test_only_the_owner_can_ask_for_a_digest(harness: Harness) -> None:
     text = answer["data"]["content"] if answer["type"] == 4 else ""
     assert "Only the bot's owner" in text
     assert await harness.store.digest_snapshot(1) is None  # nothing was built
+
+
+async def held(harness: Harness, count: int) -> None:
+    for i in range(count):
+        await harness.join(f"review_{i:03d}")
+
+    async def all_held() -> bool:
+        return len(await harness.store.digest_reviews()) == count
+
+    await eventually(all_held, timeout=20)
+
+
+async def test_a_digest_due_while_the_bot_was_down_arrives_once_at_start(
+    harness: Harness,
+) -> None:
+    owner = harness.world.owner_id
+    await harness.start()  # the first start: today's digest time counts as done
+    await held(harness, 1)
+    await harness.stop()
+    harness.clock.advance(timedelta(days=1))  # down across the next 09:00 (UTC policy)
+    await harness.start()
+
+    def digests() -> list[dict[str, Any]]:
+        return [m for m in harness.standin.dms_to(owner) if m.get("embeds")]
+
+    await eventually(lambda: len(digests()) == 1)
+    await harness.stop()
+    await harness.start()  # started again: the day's digest is not sent twice
+    await asyncio.sleep(0.5)
+    assert len(digests()) == 1
+    sent = [e for e in harness.events if isinstance(e, DigestSent)]
+    assert [e.reason for e in sent] == ["missed"]
+
+
+async def test_in_the_digest_channel_only_the_owner_turns_pages(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel = harness.world.general_channel_id
+    plain = harness.settings
+
+    def settings(policy: Path = POLICY) -> Settings:
+        return plain(policy).model_copy(update={"digest_channel_id": channel})
+
+    monkeypatch.setattr(harness, "settings", settings)
+    await harness.start()
+    owner, outsider = harness.world.owner_id, harness.world.member_ids[0]
+    await held(harness, 11)  # two pages
+    ix = await harness.standin.slash(harness.guild_id, channel, owner, "digest now")
+    (said,) = await ix.wait_followups(1, timeout=10)
+    assert "digest channel" in said["content"]
+
+    def posted() -> list[dict[str, Any]]:
+        return [m for m in harness.standin.messages(channel) if m.get("embeds")]
+
+    await eventually(lambda: len(posted()) == 1)
+    (message,) = posted()
+    assert not harness.standin.dms_to(owner)
+    turn = next(c for c in custom_ids(message) if c.startswith("digest:") and c.endswith(":1"))
+    refused = await harness.standin.click(channel, int(message["id"]), turn, outsider)
+    answer = await refused.wait_response(timeout=10)
+    assert answer["type"] == 4 and answer["data"]["flags"] & 64  # ephemeral, to them only
+    assert "Only the owner" in answer["data"]["content"]
+    shown = await harness.standin.click(channel, int(message["id"]), turn, owner)
+    assert (await shown.wait_response(timeout=10))["type"] == 7
