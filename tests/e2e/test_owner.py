@@ -240,14 +240,18 @@ async def test_list_add_keeps_the_files_comments(harness: Harness, policy: Path)
     assert "no list 'nope'" in text
 
 
-async def test_pause_holds_the_outbox_across_a_restart(harness: Harness) -> None:
+async def test_pause_holds_the_outbox_across_a_restart(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     await harness.start()
     _, text, _ = await slash(harness, harness.world.owner_id, "pause")
     assert text.startswith("Paused")
     uid = await harness.join("fb_paula")
     await harness.decided(uid)
     await harness.stop()
+    caplog.clear()
     await harness.start()
+    assert "followback is PAUSED" in caplog.text  # said at start-up
     await asyncio.sleep(0.5)
     assert not harness.has_role(uid)  # still held
     _, text, _ = await slash(harness, harness.world.owner_id, "resume")
