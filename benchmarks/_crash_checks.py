@@ -302,6 +302,7 @@ class Judge:
         v = self.verdict.figures
         v["bot starts"] = len(self.runs)
         v["kills with a role PUT in flight"] = self._in_flight_at_kills()
+        v["answers held at a kill"] = sum(a.held for a in self.evidence.attempts)
         v["kills before ready"] = sum(r.killed_before_ready for r in self.runs[:-1])
         v["decisions"] = len(self.evidence.decisions)
         v["role PUTs accepted"] = sum(a.kind == "role" and a.ok for a in self.evidence.attempts)
@@ -309,7 +310,8 @@ class Judge:
         v["outbox rows left open"] = self.evidence.open_outbox
 
     def _in_flight_at_kills(self) -> int:
-        """Role PUTs the stand-in answered after the bot that sent them was killed."""
+        """Role PUTs the stand-in carried out while the bot that sent them was down, or whose
+        answer it held until after the kill (the in-doubt window)."""
         gaps = [
             (run.ended, after.started)
             for run, after in zip(self.runs, self.runs[1:], strict=False)
@@ -318,7 +320,7 @@ class Judge:
         return sum(
             1
             for a in self.evidence.attempts
-            if a.kind == "role" and any(start < a.at < end for start, end in gaps)
+            if a.kind == "role" and (a.held or any(start < a.at < end for start, end in gaps))
         )
 
 

@@ -57,6 +57,7 @@ class Attempt:
     path: str
     nonce: str | None
     allowed_mentions: Any
+    held: bool = False  # carried out, its answer held (the crash test kills the bot meanwhile)
 
     @property
     def ok(self) -> bool:
@@ -188,9 +189,10 @@ def _outbox_id(nonce: object) -> int | None:
 def _attempt(request: dict[str, Any], outbox_user: dict[int, int]) -> Attempt | None:
     method, path = request["method"], request["path"]
     at, status = datetime.fromisoformat(request["at"]), int(request["status"])
+    held = bool(request.get("held"))  # its answer was held: the bot was killed meanwhile
     body = request.get("json") or {}
     if method == "PUT" and (found := _ROLE_PATH.match(path)):
-        return Attempt("role", int(found.group(1)), at, status, path, None, None)
+        return Attempt("role", int(found.group(1)), at, status, path, None, None, held)
     if method == "POST" and path == "/users/@me/channels":
         recipient = int(body.get("recipient_id", 0))
         return Attempt("open_dm", recipient, at, status, path, None, None)
@@ -199,7 +201,7 @@ def _attempt(request: dict[str, Any], outbox_user: dict[int, int]) -> Attempt | 
         row = _outbox_id(nonce)
         member = outbox_user.get(row) if row is not None else None
         mentions = body.get("allowed_mentions")
-        return Attempt("message", member, at, status, path, nonce, mentions)
+        return Attempt("message", member, at, status, path, nonce, mentions, held)
     return None
 
 

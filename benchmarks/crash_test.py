@@ -32,9 +32,10 @@ from pathlib import Path
 from benchmarks._crash_checks import Verdict, judge
 from benchmarks._crash_evidence import gather, open_work
 from benchmarks._crash_procs import BotRun, StandinProcess, check_policy, start_bot, utcnow
-from benchmarks._crash_world import ROLE_ROUTE, Driver, Journal, Members
+from benchmarks._crash_world import MESSAGE_ROUTE, ROLE_ROUTE, Driver, Journal, Members
 
 POLICY = Path(__file__).with_name("_crash_policy.yaml")
+HELD_ANSWER_TIMEOUT = 5.0  # seconds a held answer waits if the kill never comes
 SETTLE_AFTER_LAST_JOIN = 22.0  # the latest late follow-back (15 s) plus an observe window (4 s)
 READY_TIMEOUT = 60.0
 
@@ -137,25 +138,23 @@ class CrashTest:
             # the restart's read-back of a role in doubt fails (past discord.py's 5xx retries)
             self.driver.fail_read_back(count=6)
         run.kill()
+        if mode == "mid-action":
+            self.standin.control.call("clear_holds")  # the next start's PUTs are answered
         self.journal.note(f"killed bot {run.number} ({mode}, ready: {run.ready is not None})")
         ended = time.monotonic()
         self.play(rest + down, gap=0.01)
         _sleep_until(ended + outage)
 
     def _kill_moment(self, mode: str, latest: float) -> Callable[[], bool]:
-        """When to kill: at `latest`, or for "mid-action" as soon as the stand-in has answered
-        a new role change or message (the bot may not have recorded it as done yet). The next
-        role PUT is held 1.5 s before the stand-in applies it, so a kill may also land while it
-        is in flight: applied after the bot died, the row left `sending`."""
+        """When to kill: at `latest`, or for "mid-action" as soon as the stand-in has carried
+        out a new role change or message: its answer is held, so the kill lands in the
+        in-doubt window (applied, never answered, the outbox row left `sending`)."""
         if mode != "mid-action":
             return lambda: time.monotonic() >= latest
         control = self.standin.control
-        control.call("delay", route=ROLE_ROUTE, seconds=1.5, count=1)
-        seen = len(control.requests("PUT")) + len(control.requests("POST"))
-        return lambda: (
-            time.monotonic() >= latest
-            or len(control.requests("PUT")) + len(control.requests("POST")) > seen
-        )
+        for route in (ROLE_ROUTE, MESSAGE_ROUTE):
+            control.call("hold_responses", route=route, count=1, timeout=HELD_ANSWER_TIMEOUT)
+        return lambda: time.monotonic() >= latest or bool(control.call("held"))
 
     def start(self) -> BotRun:
         # The stand-in answers a second member-list request within 30 s with RATE_LIMITED, as

@@ -108,6 +108,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
         "hold_responses": standin.hold_responses,
         "held": standin.held,
         "release_held": standin.release_held,
+        "clear_holds": standin.holds.clear,
         "wait_held": standin.wait_held,
         "rate_limit": standin.rate_limit,
         "clear_rate_limits": standin.rate_limits.clear,
@@ -166,7 +167,7 @@ def setup_control(app: web.Application, standin: StandIn) -> None:
             since = int(q.get("since", 0))
         except ValueError:
             return json_response({"error": "since must be a request index"}, 400)
-        found = standin.recorder.requests(q.get("method"), q.get("route"), since)
+        found = standin.recorder.requests(q.get("method") or None, q.get("route") or None, since)
         return json_response({"result": [r.to_json() for r in found]})
 
     async def dms(request: web.Request) -> web.Response:

@@ -92,6 +92,13 @@ async def test_held_over_http_while_the_client_dies(
     async with http.get(f"{control}/requests", params={"route": ROLE_PUT}) as resp:
         (recorded,) = (await resp.json())["result"]
     assert recorded["held"] is True and recorded["index"] == held["index"]
+    # a hold never used is dropped by clear_holds: the next PUT is answered at once
+    await _post(http, f"{control}/hold_responses", route=ROLE_PUT, count=1)
+    assert await _post(http, f"{control}/clear_holds") == 0
+    resp = await asyncio.wait_for(http.put(url, headers={"Authorization": f"Bot {TOKEN}"}), 2)
+    assert resp.status == 204
+    resp.release()
+    assert standin.held() == []
 
 
 async def test_clear_faults_releases_held_answers_and_drops_hold_rules(
