@@ -29,6 +29,7 @@ from bot.service.digest import DigestService, store_mentions
 from bot.service.events import BotStarted, EventBus
 from bot.service.followers import FollowerService
 from bot.service.member_status import MemberStatus
+from bot.service.mentions import MentionService, unreadable_text_rules
 from bot.service.outbox import Outbox, dm_limits_from
 from bot.service.owner import OwnerNotices
 from bot.service.planning import Hooks
@@ -135,6 +136,9 @@ async def _build(
     bot.check_intents()  # before the gateway opens: a missing intent closes it (4014)
     assert bot.user is not None
     owner_id = bot.resolve_owner()
+    unreadable = unreadable_text_rules(policies.current, bot.intents.message_content)
+    if unreadable is not None:
+        log.warning("%s", unreadable)
     if events.listening:
         events.emit(
             BotStarted(
@@ -165,6 +169,14 @@ async def _build(
     outbox.stay_ready = followers.caught_up
     followers.register_timers(timers)
     owner = OwnerNotices(store, clock, owner_id, wake_outbox=outbox.wake)
+    mentions = MentionService(
+        store,
+        policies,
+        clock,
+        hooks=Hooks(wake_outbox=outbox.wake, schedule_timer=timers.schedule),
+        events=events,
+    )
+    mentions.register_timers(timers)
     owner_tools = await _owner_tools(store, policies, clock, bot, settings, owner, outbox, timers)
     digest = DigestService(
         store,
@@ -188,12 +200,15 @@ async def _build(
     resumed = await followers.resume_unprocessed()
     followers.start()
     stack.push_async_callback(followers.stop)
+    mentions.start()
+    stack.push_async_callback(mentions.stop)
     outbox.start()
     stack.push_async_callback(outbox.stop)
     log.info("start-up: %d timers rebuilt, %d stored events decided", rebuilt, resumed)
 
     bot.attach(
         Services(
+            mentions=mentions,
             followers=followers,
             policies=policies,
             owner_id=owner_id,

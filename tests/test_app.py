@@ -268,7 +268,7 @@ async def test_the_run_log_shows_the_start_and_each_decision_and_never_the_token
         f"policy: {POLICY} (version {load_policy(POLICY).version})",
         f"database: {tmp_path / 'bot.sqlite3'}",
         f"guilds watched: {world.guild_id}",
-        "intents: guilds, members, guild_messages, message_content",
+        "intents: guilds, members, guild_messages, guild_reactions, message_content",
     ]
     decided = [line for line in run_lines if line.startswith("fb_ann: follow_back by rule")]
     assert len(decided) == 1 and "why: matched username 'fb_ann'" in decided[0]

@@ -39,13 +39,23 @@ class DiscordActions:
         message = await _call(channel.send(text, nonce=nonce, allowed_mentions=NO_PINGS))
         return message.id
 
-    async def send_reply(self, channel_id: int, message_id: int, text: str, nonce: str) -> int:
+    async def send_reply(
+        self, channel_id: int, message_id: int, text: str, nonce: str, *, silent: bool = False
+    ) -> int:
         channel = self._client.get_partial_messageable(channel_id)
+        # A reply to a message deleted meanwhile is refused (recorded), never posted bare.
         reference = discord.MessageReference(
-            message_id=message_id, channel_id=channel_id, fail_if_not_exists=False
+            message_id=message_id, channel_id=channel_id, fail_if_not_exists=True
         )
         message = await _call(
-            channel.send(text, nonce=nonce, reference=reference, allowed_mentions=NO_PINGS)
+            channel.send(
+                text,
+                nonce=nonce,
+                reference=reference,
+                allowed_mentions=NO_PINGS,
+                mention_author=False,
+                silent=silent,
+            )
         )
         return message.id
 

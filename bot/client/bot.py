@@ -28,6 +28,7 @@ from bot.service.clock import Clock
 from bot.service.control import OwnerTools
 from bot.service.digest import DigestService
 from bot.service.followers import FollowerService
+from bot.service.mentions import MentionService
 from bot.service.policy_holder import PolicyHolder
 from bot.settings import Settings
 
@@ -35,7 +36,12 @@ log = logging.getLogger(__name__)
 
 ROLE_ECHO_WINDOW = 15.0  # seconds an own role change's gateway echo is expected
 # Loaded by name in setup_hook; each module has a `setup(bot)` (no import of them here).
-EXTENSIONS = ("bot.client.cogs.followers", "bot.client.cogs.digest", "bot.client.cogs.owner")
+EXTENSIONS = (
+    "bot.client.cogs.followers",
+    "bot.client.cogs.digest",
+    "bot.client.cogs.owner",
+    "bot.client.cogs.mentions",
+)
 # Components that must keep working across restarts (discord.ui.DynamicItem classes).
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     DigestPageButton,
@@ -54,6 +60,7 @@ class Services:
     followers: FollowerService
     policies: PolicyHolder
     owner_id: int | None  # whose mentions count as activity (delegates' do not)
+    mentions: MentionService | None = None  # mentions stored, decided and answered
     owner_tools: OwnerTools | None = None  # the owner's commands and review buttons
     digest: DigestService | None = None  # /digest now and the digest's page buttons
 
@@ -63,6 +70,7 @@ def make_intents(message_content: bool = True) -> discord.Intents:
     intents.guilds = True
     intents.members = True  # privileged: joins, leaves, screening, roles
     intents.guild_messages = True
+    intents.guild_reactions = True  # the owner's reaction to a mention answers it
     intents.message_content = message_content  # privileged: only text rules need it
     return intents
 

@@ -61,6 +61,9 @@ class ActionGateway(Protocol):
         """Send a DM; returns the message id. Raises ActionFailed."""
         ...
 
-    async def send_reply(self, channel_id: int, message_id: int, text: str, nonce: str) -> int:
-        """Reply in a channel without pinging anyone; returns the message id."""
+    async def send_reply(
+        self, channel_id: int, message_id: int, text: str, nonce: str, *, silent: bool = False
+    ) -> int:
+        """Reply to a message without pinging anyone (`silent`: no push notification
+        either); refused if the message is gone. Returns the message id."""
         ...

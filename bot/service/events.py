@@ -173,6 +173,39 @@ class DigestSent:
     summary: str  # "3 pending reviews, 1 clean-up suggestion"
 
 
+@dataclass(frozen=True, slots=True)
+class MentionDecided:
+    """A mention (of the owner or the bot, or a reply to the owner) stored with its decision."""
+
+    at: datetime
+    guild_id: int
+    user_id: int  # the author
+    member: str  # member_label() of the author
+    message_id: int
+    channel: str  # "#general", "#help (thread in #support)"
+    action: str  # reply, notify, ignore
+    rule: str
+    template: str | None  # the reply template, for reply
+    status: str  # MentionStatus: waiting, listed, ignored, skipped, too_old
+    outcome: str | None  # why no reply goes (skipped, too_old)
+    wait_until: datetime | None  # waiting: the reply goes then unless the owner answers
+    explanation: str  # why the rule matched, and why the earlier ones did not
+    source: str  # live or catch_up
+
+
+@dataclass(frozen=True, slots=True)
+class ReplySkipped:
+    """A reply that waited was not sent: the owner answered, the message went, a limit."""
+
+    at: datetime
+    guild_id: int
+    user_id: int
+    member: str
+    message_id: int
+    status: str  # MentionStatus: owner_answered, deleted, skipped
+    reason: str
+
+
 Event = (
     BotStarted
     | PolicyReloaded
@@ -185,6 +218,8 @@ Event = (
     | ActionDone
     | ActionRefused
     | CatchUpDone
+    | MentionDecided
+    | ReplySkipped
     | DigestSent
 )
 Subscriber = Callable[[Event], None]

@@ -364,6 +364,7 @@ class Outbox:
                 int(payload["message_id"]),
                 payload["text"],
                 nonce_for(row.id),
+                silent=bool(payload.get("silent", False)),
             )
             return {"message_id": message_id}
         sender = self._senders.get(row.kind)

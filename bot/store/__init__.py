@@ -7,7 +7,15 @@ from bot.store._owner_actions import OwnerActionRow
 from bot.store._review_verdicts import PendingReviewRow, VerdictRow
 from bot.store._reviews import OWNER_RULE, OwnerDecision, ReviewOutcome
 from bot.store.db import StoreError
-from bot.store.kinds import FOLLOWER_EVENT_KINDS, EventKind, OutboxKind, TimerKind
+from bot.store.kinds import (
+    FOLLOWER_EVENT_KINDS,
+    UNANSWERED_STATUSES,
+    EventKind,
+    MentionStatus,
+    OutboxKind,
+    TimerKind,
+)
+from bot.store.mention_rows import MentionInput, MentionRow, MentionVerdict, ReplyRoom
 from bot.store.owner_controls import StatsRow
 from bot.store.rows import (
     ActionSpec,
@@ -26,6 +34,7 @@ from bot.store.store import Store
 __all__ = [
     "FOLLOWER_EVENT_KINDS",
     "OWNER_RULE",
+    "UNANSWERED_STATUSES",
     "ActionSpec",
     "DecisionInput",
     "DecisionRow",
@@ -33,11 +42,16 @@ __all__ = [
     "EventRow",
     "JoinInput",
     "MemberRow",
+    "MentionInput",
+    "MentionRow",
+    "MentionStatus",
+    "MentionVerdict",
     "OutboxKind",
     "OutboxRow",
     "OwnerActionRow",
     "OwnerDecision",
     "PendingReviewRow",
+    "ReplyRoom",
     "ReviewOutcome",
     "StatsRow",
     "Store",

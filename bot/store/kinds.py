@@ -26,6 +26,7 @@ class TimerKind(StrEnum):
 
     LATER = "later"  # a late follow-back
     OBSERVE = "observe"  # decide again at the end of an observe window
+    MENTION_WAIT = "mention_wait"  # answer a mention unless the owner did meanwhile
     DIGEST = "digest"  # the next daily digest (exactly one is ever scheduled)
 
 
@@ -39,3 +40,21 @@ class EventKind(StrEnum):
 
 # The events that end in a decision (an event left unprocessed is undecided).
 FOLLOWER_EVENT_KINDS: tuple[str, ...] = tuple(EventKind)
+
+
+class MentionStatus(StrEnum):
+    """Where a stored mention stands; the value is what the store records."""
+
+    RECEIVED = "received"  # stored, not decided yet (a crash came between)
+    IGNORED = "ignored"  # the rules say ignore
+    LISTED = "listed"  # the rules say notify: unanswered, for the digest
+    WAITING = "waiting"  # a reply waits `reply_after` (a MENTION_WAIT timer)
+    SKIPPED = "skipped"  # a reply the rules asked for, not sent (the outcome says why)
+    OWNER_ANSWERED = "owner_answered"  # the owner posted, replied or reacted first
+    DELETED = "deleted"  # the message was deleted before the reply went
+    TOO_OLD = "too_old"  # found at start, older than `reply_max_age`: unanswered
+    QUEUED = "queued"  # the reply is in the outbox (its row says sent or refused)
+
+
+# Mentions the owner has not seen answered: the digest lists them.
+UNANSWERED_STATUSES: tuple[str, ...] = (MentionStatus.LISTED, MentionStatus.TOO_OLD)

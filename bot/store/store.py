@@ -37,6 +37,7 @@ from bot.store.db import Database, dump_json, from_db, journal_mode, to_db
 from bot.store.digest_store import DigestStore
 from bot.store.join_cache import GuildJoins
 from bot.store.kinds import FOLLOWER_EVENT_KINDS
+from bot.store.mention_store import MentionStore
 from bot.store.owner_controls import OwnerControls
 from bot.store.rows import (
     ActionSpec,
@@ -50,7 +51,7 @@ from bot.store.rows import (
 )
 
 
-class Store(OwnerControls, DigestStore):
+class Store(OwnerControls, DigestStore, MentionStore):
     def __init__(self, db: Database) -> None:
         self._db = db
         self._join_cache: dict[int, GuildJoins] = {}

@@ -158,7 +158,9 @@ class RecordingGateway:
         self.next_message_id += 1
         return self.next_message_id
 
-    async def send_reply(self, channel_id: int, message_id: int, text: str, nonce: str) -> int:
+    async def send_reply(
+        self, channel_id: int, message_id: int, text: str, nonce: str, *, silent: bool = False
+    ) -> int:
         self.calls.append(Call("reply", 0, (channel_id, message_id, text, nonce)))
         self._maybe_fail("reply")
         self.next_message_id += 1

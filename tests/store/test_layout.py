@@ -48,7 +48,7 @@ def test_each_table_has_one_module_that_owns_all_of_its_sql() -> None:
     assert set(TABLES) == {
         "events", "decisions", "members", "outbox", "timers", "dm_log", "reply_rotation",
         "reply_log", "review_verdicts", "owner_actions", "command_sync", "bot_settings",
-        "digest_snapshots", "digest_state",
+        "digest_snapshots", "digest_state", "mentions", "channel_cursors",
     }  # fmt: skip
     for table in TABLES:
         uses = re.compile(rf"\b(?:FROM|INTO|UPDATE|JOIN)\s+{table}\b")
