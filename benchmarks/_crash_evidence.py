@@ -22,7 +22,9 @@ from benchmarks._crash_world import Members, Stay
 _ROLE_PATH = re.compile(r"^/guilds/\d+/members/(\d+)/roles/\d+$")
 _MESSAGE_PATH = re.compile(r"^/channels/\d+/messages$")
 _TEMPLATE = re.compile(r"^\[(\w+)\]")
-_NONCE = re.compile(r"^fb-(\d+)$")
+# The outbox row behind a message nonce: the database's 6-letter prefix, then the row id
+# (bot/store/nonces.py); "fb-" is the form before the prefix.
+_NONCE = re.compile(r"^(?:[a-z]{6}|fb-)(\d+)$")
 
 
 @dataclass(frozen=True)

@@ -61,11 +61,6 @@ def dm_limits_from(policies: PolicyHolder) -> Callable[[], DmLimits]:
     return limits
 
 
-def nonce_for(row_id: int) -> str:
-    """A nonce derived from the outbox row (Discord allows at most 25 characters)."""
-    return f"fb-{row_id}"
-
-
 def day_start(now: datetime, timezone: str) -> datetime:
     """Midnight of `now`'s day in the owner's timezone (the DM cap resets then)."""
     local = now.astimezone(ZoneInfo(timezone))
@@ -355,7 +350,7 @@ class Outbox:
             return {}
         if row.kind in (OutboxKind.DM, OutboxKind.OWNER_DM):
             message_id = await self._gateway.send_dm(
-                row.user_id, payload["text"], nonce_for(row.id)
+                row.user_id, payload["text"], self._store.message_nonce(row.id)
             )
             return {"message_id": message_id}
         if row.kind == "reply":
@@ -363,13 +358,13 @@ class Outbox:
                 int(payload["channel_id"]),
                 int(payload["message_id"]),
                 payload["text"],
-                nonce_for(row.id),
+                self._store.message_nonce(row.id),
                 silent=bool(payload.get("silent", False)),
             )
             return {"message_id": message_id}
         sender = self._senders.get(row.kind)
         if sender is not None:
-            return await sender(row, nonce_for(row.id))
+            return await sender(row, self._store.message_nonce(row.id))
         raise ActionFailed(400, None, f"unknown action kind {row.kind!r}")
 
     async def _failed(self, row: OutboxRow, exc: ActionFailed) -> None:

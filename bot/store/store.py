@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from bot.store import (
+    _bot_settings,
     _decisions,
     _dm_log,
     _events,
@@ -38,6 +39,7 @@ from bot.store.digest_store import DigestStore
 from bot.store.join_cache import GuildJoins
 from bot.store.kinds import FOLLOWER_EVENT_KINDS
 from bot.store.mention_store import MentionStore
+from bot.store.nonces import NONCE_PREFIX_KEY, check_nonce_prefix, message_nonce, new_nonce_prefix
 from bot.store.owner_controls import OwnerControls
 from bot.store.rows import (
     ActionSpec,
@@ -55,11 +57,36 @@ class Store(OwnerControls, DigestStore, MentionStore):
     def __init__(self, db: Database) -> None:
         self._db = db
         self._join_cache: dict[int, GuildJoins] = {}
+        self._nonce_prefix: str | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
-        """Open (creating parent directories) and migrate to the latest schema."""
-        return cls(await Database.open(path))
+        """Open (creating parent directories), migrate to the latest schema, and give the
+        database its message nonce prefix if it has none yet."""
+        store = cls(await Database.open(path))
+        try:
+            prefix = await store._db.run(
+                lambda conn: _bot_settings.setting_made_once(
+                    conn, NONCE_PREFIX_KEY, new_nonce_prefix()
+                )
+            )
+            store._nonce_prefix = check_nonce_prefix(prefix)
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    @property
+    def nonce_prefix(self) -> str:
+        """This database's random nonce prefix, made once and kept in it."""
+        if self._nonce_prefix is None:
+            raise RuntimeError("open the store with Store.open")
+        return self._nonce_prefix
+
+    def message_nonce(self, outbox_id: int) -> str:
+        """The nonce for an outbox row's message: unique across databases, at most 25
+        characters, the same on every attempt (Discord then returns the first message)."""
+        return message_nonce(self.nonce_prefix, outbox_id)
 
     async def close(self) -> None:
         """Close the connection. Always close: aiosqlite's thread keeps the process alive."""

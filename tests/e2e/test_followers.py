@@ -62,7 +62,7 @@ async def test_every_message_the_bot_sends_pings_no_one(harness: Harness) -> Non
     assert len(posts) == 3
     for post in posts:
         assert post.json["allowed_mentions"]["parse"] == []
-        assert post.json.get("nonce", "").startswith("fb-")
+        assert post.json.get("nonce", "").startswith(harness.store.nonce_prefix)
 
 
 async def test_late_follow_back_survives_a_restart_and_fires_once(harness: Harness) -> None:
