@@ -38,7 +38,6 @@ def test_the_quick_crash_test_plays_its_whole_story(quick_run: tuple[int, str]) 
     assert re.search(r"^total defects: \d+$", report, re.MULTILINE), report
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason="issue 10 defects, being fixed")
 def test_the_quick_crash_test_finds_no_defect(quick_run: tuple[int, str]) -> None:
     code, report = quick_run
     assert "total defects: 0" in report, report
