@@ -177,7 +177,9 @@ async def _build(
         events=events,
     )
     mentions.register_timers(timers)
-    owner_tools = await _owner_tools(store, policies, clock, bot, settings, owner, outbox, timers)
+    owner_tools = await _owner_tools(
+        store, policies, clock, bot, settings, owner, outbox, timers, events
+    )
     digest = DigestService(
         store,
         policies,
@@ -247,19 +249,22 @@ async def _owner_tools(
     owner: OwnerNotices,
     outbox: Outbox,
     timers: TimerScheduler,
+    events: EventBus,
 ) -> OwnerTools:
     """The owner's controls; a stored pause holds the outbox and the timers from the start."""
-    pause = PauseControl(store, clock)
+    pause = PauseControl(store, clock, events)
     await pause.load()  # said in the log at start-up when paused
     outbox.paused = pause.paused
     timers.paused = pause.paused
     pause.on_resume(outbox.wake)
     pause.on_resume(lambda: asyncio.ensure_future(timers.rebuild()))
     return OwnerTools(
-        reviews=ReviewService(store, policies, clock, bot.directory, wake_outbox=outbox.wake),
+        reviews=ReviewService(
+            store, policies, clock, bot.directory, wake_outbox=outbox.wake, events=events
+        ),
         pause=pause,
         stats=StatsService(store, clock, lambda: policies.current.owner.timezone),
-        announcer=PolicyAnnouncer(policies, owner),
+        announcer=PolicyAnnouncer(policies, owner, store=store, clock=clock, events=events),
         policies=policies,
         store=store,
         clock=clock,

@@ -37,6 +37,7 @@ from bot.service.events import (
     Event,
     EventBus,
     MemberLeft,
+    OwnerActed,
     PolicyBroken,
     PolicyReloaded,
     RoleChangedByHand,
@@ -88,8 +89,11 @@ class Tally:
     unfollowed_by_hand: set[int] = field(default_factory=set)
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, BotStarted | CatchUpDone | PolicyReloaded | PolicyBroken | DigestSent):
-            return  # about the bot, a guild or the policy, not a member
+        if isinstance(
+            event,
+            BotStarted | CatchUpDone | PolicyReloaded | PolicyBroken | DigestSent | OwnerActed,
+        ):
+            return  # about the bot, a guild, the policy or the owner, not a member
         self.names[event.user_id] = event.member
         if isinstance(event, DecisionMade):
             self.decisions += 1

@@ -19,6 +19,7 @@ from bot.service.events import (
     Event,
     MemberLeft,
     MemberPending,
+    OwnerActed,
     PolicyBroken,
     PolicyReloaded,
     RoleChangedByHand,
@@ -35,6 +36,16 @@ _DONE = {
     "dm": "sent a DM to",
     "reply": "replied to",
 }
+_OWNER_WORDS = {
+    "approve": "approved",
+    "decline": "declined",
+    "follow": "followed back by hand",
+    "unfollow": "unfollowed by hand",
+    "list_add": "added to a policy list",
+    "list_remove": "removed from a policy list",
+    "pause": "paused the bot: nothing is sent, timers wait",
+    "resume": "resumed the bot",
+}
 # Told by the decision line that comes with them: no line of their own.
 _QUIET_TIMERS = frozenset({TimerOutcome.DECIDED_AGAIN, TimerOutcome.ALREADY_DECIDED})
 
@@ -44,6 +55,11 @@ def describe(event: Event) -> str | None:
     match event:
         case DecisionMade():
             return decision_line(event)
+        case OwnerActed(actor_id=actor, action=action, member=member, detail=detail):
+            what = _OWNER_WORDS.get(action, action)
+            about = f" {member}" if member else ""
+            extra = f" ({detail})" if detail else ""
+            return f"user {actor} {what}{about}{extra}"
         case ActionDone(kind="digest", text=text):
             return f"sent the {text}"
         case DigestSent(pages=0, local_date=day):

@@ -21,5 +21,7 @@ async def test_the_demo_shows_the_owners_controls(tmp_path: Path) -> None:
     assert "decision: review" in act and "why not the earlier rules:" in act
     assert "approved by <@" in act[act.index("/explain") :]
     assert "comment lines are all still there: True" in act
+    assert "approved wave_11" in act  # the run log's line for the owner's click
+    assert "added to a policy list (known: " in act
     assert "# people the owner knows offline" in act
     assert DEMO_POLICY.read_bytes() == shipped  # the shipped file is never modified

@@ -115,3 +115,19 @@ def test_the_run_log_writes_one_info_line_per_event(
         decision_line(made(tmp_path, "fb_ann")),
         "gave the follow-back role to fb_ann",
     ]
+
+
+def test_owner_actions_in_words() -> None:
+    from datetime import UTC, datetime
+
+    from bot.runlog import describe
+    from bot.service.events import OwnerActed
+
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    assert describe(OwnerActed(at, 7, "approve", "Ada (ada_l)")) == "user 7 approved Ada (ada_l)"
+    assert describe(OwnerActed(at, 7, "pause")) == (
+        "user 7 paused the bot: nothing is sent, timers wait"
+    )
+    assert describe(OwnerActed(at, 7, "list_add", None, "known: 42")) == (
+        "user 7 added to a policy list (known: 42)"
+    )

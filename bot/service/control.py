@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.service.clock import Clock
+from bot.service.events import EventBus, OwnerActed
 from bot.service.member_status import MemberStatus
 from bot.service.policy_changes import PolicyAnnouncer
 from bot.service.policy_holder import PolicyHolder
@@ -21,9 +22,10 @@ PAUSED_KEY = "paused"
 
 
 class PauseControl:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, events: EventBus | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._events = events or EventBus()
         self._paused = False
         self._on_resume: list[Callable[[], object]] = []
 
@@ -49,6 +51,7 @@ class PauseControl:
             PAUSED_KEY, "1", self._clock.now(), by=actor_id, action="pause"
         )
         self._paused = True
+        self._events.emit(OwnerActed(self._clock.now(), actor_id, "pause"))
         return True
 
     async def resume(self, actor_id: int) -> bool:
@@ -58,6 +61,7 @@ class PauseControl:
             PAUSED_KEY, "0", self._clock.now(), by=actor_id, action="resume"
         )
         self._paused = False
+        self._events.emit(OwnerActed(self._clock.now(), actor_id, "resume"))
         for callback in self._on_resume:
             callback()
         return True

@@ -174,6 +174,17 @@ class DigestSent:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnerActed:
+    """The owner or a delegate acted by command or button (told once recorded)."""
+
+    at: datetime
+    actor_id: int
+    action: str  # approve, decline, follow, unfollow, list_add, list_remove, pause, resume
+    member: str | None = None  # member_label(), when the action is about a member
+    detail: str = ""  # the list and entry of a list edit
+
+
+@dataclass(frozen=True, slots=True)
 class MentionDecided:
     """A mention (of the owner or the bot, or a reply to the owner) stored with its decision."""
 
@@ -221,6 +232,7 @@ Event = (
     | MentionDecided
     | ReplySkipped
     | DigestSent
+    | OwnerActed
 )
 Subscriber = Callable[[Event], None]
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from bot.policy import Decision, Policy, decide, format_duration, match_words, miss_words
 from bot.service.clock import Clock
+from bot.service.events import EventBus, OwnerActed
 from bot.service.planning import Directory
 from bot.service.policy_holder import PolicyHolder
 from bot.store import (
@@ -87,12 +88,14 @@ class ReviewService:
         directory: Directory,
         *,
         wake_outbox: Callable[[], None] = lambda: None,
+        events: EventBus | None = None,
     ) -> None:
         self._store = store
         self._policies = policies
         self._clock = clock
         self._directory = directory
         self._wake = wake_outbox
+        self._events = events or EventBus()
 
     # --- reviews ---------------------------------------------------------------------
 
@@ -115,7 +118,16 @@ class ReviewService:
         )
         if outcome.decided and actions:
             self._wake()
+        if outcome.decided and outcome.verdict is not None:
+            await self._tell(actor_id, verdict, outcome.verdict.guild_id, outcome.verdict.user_id)
         return outcome
+
+    async def _tell(self, actor_id: int, action: str, guild_id: int, user_id: int) -> None:
+        if not self._events.listening:
+            return
+        row = await self._store.get_member(guild_id, user_id)
+        name = member_name(row) if row is not None else str(user_id)
+        self._events.emit(OwnerActed(self._clock.now(), actor_id, action, name))
 
     async def _review_member(self, decision_id: int) -> tuple[int, int]:
         member = await self._store.decision_member(decision_id)
@@ -157,6 +169,7 @@ class ReviewService:
             guild_id, member.user_id, owner, self._clock.now()
         )
         self._wake()
+        await self._tell(actor_id, "follow", guild_id, user_id)
         return decision_id
 
     async def unfollow(self, guild_id: int, user_id: int, actor_id: int) -> int:
@@ -170,6 +183,7 @@ class ReviewService:
             guild_id, member.user_id, owner, self._clock.now()
         )
         self._wake()
+        await self._tell(actor_id, "unfollow", guild_id, user_id)
         return decision_id
 
     # --- explain ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ from discord import app_commands
 
 from bot.client import bot as bot_module
 from bot.client.tree import FAILED, REFUSED, admin_only
+from bot.service.events import OwnerActed
 from bot.settings import Settings
 from tests.e2e.conftest import POLICY, Harness, eventually
 
@@ -127,6 +128,10 @@ async def test_review_approved_by_button_after_a_restart(harness: Harness) -> No
     await eventually(lambda: harness.has_role(user_id))
     (action,) = await harness.store.owner_actions_for(harness.guild_id, user_id)
     assert (action.action, action.actor_id) == ("approve", harness.world.owner_id)
+    told = [e for e in harness.events if isinstance(e, OwnerActed)]
+    assert [(e.action, e.actor_id, e.member) for e in told] == [
+        ("approve", harness.world.owner_id, "review_rita")
+    ]
 
 
 async def test_double_and_concurrent_clicks_act_once(

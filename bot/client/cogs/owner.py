@@ -14,7 +14,7 @@ from bot.client.bot import FollowbackBot
 from bot.client.tree import admin_only, answer, choices
 from bot.client.views.review import pending_page, tools_of
 from bot.policy import PolicyError, load_policy
-from bot.policy.editing import add_to_list, list_entries, remove_from_list
+from bot.policy.editing import list_entries
 from bot.service.control import OwnerTools
 from bot.service.reviews import decided_words
 
@@ -189,22 +189,10 @@ class OwnerCog(commands.Cog):
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # file work
         tools = _tools(interaction)
-        path, version = tools.policies.path, tools.policies.current.version
-        edit = add_to_list if add else remove_from_list
-        done = await asyncio.to_thread(edit, path, name, entry, version)
+        done = await tools.announcer.edit_list(interaction.user.id, name, entry, add=add)
         if not done.changed:
             await answer(interaction, f"`{entry}` is already in **{name}**; nothing written.")
             return
-        before = tools.policies.current
-        tools.policies.reload()  # the new file is in force now, not at the next poll
-        await tools.announcer.announce(before)
-        await tools.store.record_owner_action(
-            interaction.user.id,
-            "list_add" if add else "list_remove",
-            tools.clock.now(),
-            detail=f"{name}: {entry}",
-            policy_version=done.version,
-        )
         verb = "Added" if add else "Removed"
         where = "to" if add else "from"
         await answer(
