@@ -194,7 +194,15 @@ class ReviewService:
         policy = self._policies.current
         now = self._clock.now()
         roles = self._directory.member_roles(guild_id, user_id) if policy.uses_roles else None
-        facts = facts_from_row(member, observed=False, roles=roles or frozenset())
+        window = policy.surge_window  # as the pipeline decides: joins counted for surges
+        recent = (
+            tuple(await self._store.recent_join_times(guild_id, now - window, now))
+            if window is not None
+            else ()
+        )
+        facts = facts_from_row(
+            member, observed=False, roles=roles or frozenset(), recent_joins=recent
+        )
         lines = member_explanation(policy, facts, decide(policy, facts, now), now)
         history = History(
             await self._store.decisions_for(guild_id, user_id),
