@@ -226,11 +226,11 @@ class DigestService:
         day = local_date or now.astimezone(schedule.zone).date()
         recent = now - RECENT
         store = self._store
-        # Thousands at a time: no call per item beyond the one object each.
-        newer = last_at or datetime.max.replace(tzinfo=UTC)
         reviews = [
-            PendingReview(decision_id, member, rule, held, held > newer)
-            for decision_id, member, rule, held in await store.digest_reviews()
+            PendingReview(
+                r.decision_id, r.member, r.rule, r.decided_at, _is_new(r.decided_at, last_at)
+            )
+            for r in await store.digest_reviews()
         ]
         late = [
             LateFollowBack(t.member, t.due, t.rule, _is_new(t.created_at, last_at))

@@ -24,9 +24,14 @@ DIGEST_TIMER_USER = 0
 DIGEST_GUILD = 0  # nor does its outbox row
 
 
-# (decision id, the member's display name, rule, held at): plain tuples, as a digest
-# reads thousands of them at once (a frozen dataclass each costs more than the query).
-ReviewItem = tuple[int, str, str, datetime]
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    decision_id: int
+    guild_id: int
+    user_id: int
+    member: str
+    rule: str
+    decided_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +108,7 @@ def replace_digest_timer(conn: sqlite3.Connection, due: datetime, at: datetime) 
 
 # --- the content -------------------------------------------------------------------------
 _REVIEWS = """
-SELECT decision_id, COALESCE(NULLIF(display_name, ''), CAST(user_id AS TEXT)), rule, held_at
+SELECT decision_id, guild_id, user_id, display_name, rule, held_at
 FROM review_queue WHERE pending ORDER BY held_at, decision_id
 """
 _TIMERS = """
@@ -124,7 +129,10 @@ ORDER BY since
 
 def pending_reviews(conn: sqlite3.Connection) -> list[ReviewItem]:
     """Held decisions still waiting for the owner (review_queue's `pending`), oldest first."""
-    return [(d, member, rule, from_db(held)) for d, member, rule, held in conn.execute(_REVIEWS)]
+    return [
+        ReviewItem(int(r[0]), int(r[1]), int(r[2]), r[3] or str(r[2]), r[4], from_db(r[5]))
+        for r in conn.execute(_REVIEWS).fetchall()
+    ]
 
 
 def timers_due_between(
