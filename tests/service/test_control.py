@@ -92,3 +92,39 @@ async def test_member_status_is_off_unless_the_policy_enables_it(
     on_text = BASE + "status_command: {enabled: true, nothing: 'Nothing yet, {name}.'}\n"
     on = MemberStatus(store, PolicyHolder.load(_write(tmp_path / "b.yaml", on_text)))
     assert await on.words_for(1, 2, "Ada") == "Nothing yet, Ada."
+
+
+async def test_timers_wait_while_paused_and_act_after_resume(store: Store) -> None:
+    from datetime import timedelta
+
+    from bot.policy.decision import Action
+    from bot.service.timers import FIRED, TimerResult, TimerScheduler
+    from bot.store import TimerKind, TimerRow, TimerSpec
+    from tests.store.helpers import GUILD, decision, join_event, record_decision, user
+
+    clock = ScaledClock(T0)
+    control = PauseControl(store, clock)
+    timers = TimerScheduler(store, clock)
+    timers.paused = control.paused
+    handled: list[int] = []
+
+    async def handler(timer: TimerRow) -> TimerResult:
+        handled.append(timer.id)
+        await store.finish_timer(timer.id, clock.now(), "done")
+        return FIRED
+
+    timers.register(TimerKind.LATER, handler)
+    event = await join_event(store, GUILD, user(1), T0 - timedelta(hours=3))
+    due = T0 - timedelta(hours=1)
+    later = decision(Action.LATER, due=due)
+    await record_decision(
+        store, GUILD, 1, event, later, observed=False, at=T0, timer=TimerSpec("later", due)
+    )
+    await control.pause(OWNER)
+    assert await timers.fire_due() == 1  # handed over, and put off
+    assert handled == []
+    (waiting,) = await store.scheduled_timers()
+    assert waiting.due > clock.now()  # still scheduled, a little later
+    await control.resume(OWNER)
+    clock.advance(waiting.due - clock.now() + timedelta(seconds=1))  # now it is due again
+    assert await timers.fire_due() == 1 and handled == [waiting.id]
