@@ -10,6 +10,9 @@ discord.py 2.7 asks with op 8 at start (state.py `_delay_ready` / `chunk_guild`)
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from bot.standin.chunking import ALL_MEMBERS_WINDOW
 from tests.e2e.conftest import Harness, eventually
@@ -129,15 +132,18 @@ async def test_chunks_withheld_until_after_on_ready_record_no_one_as_left(
 
 
 async def test_a_live_join_while_the_list_is_incomplete_is_handled_and_kept(
-    harness: Harness,
+    harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Live events while the member list is partial are handled as usual; the catch-up that
-    follows the chunks neither repeats nor undoes them."""
+    """Live events while the member list is partial are handled as usual (the waiting is
+    logged once); the catch-up that follows the chunks neither repeats nor undoes them."""
     await harness.start()
     await harness.stop()
     standin = harness.standin
     standin.member_requests.withhold()
-    running = await harness.start()
+    with caplog.at_level(logging.WARNING, logger="bot.client.roster"):
+        running = await harness.start()
+    (waiting,) = [r.getMessage() for r in caplog.records if r.name == "bot.client.roster"]
+    assert "Followback Test Server incomplete" in waiting and "of 5 members known" in waiting
     newcomer = await harness.join("newcomer_nia")
     await harness.decided(newcomer)
     assert not running.bot.caught_up.is_set()
