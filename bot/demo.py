@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from bot import bundled
 from bot.app import Running, start_bot
 from bot.client.target import point_discord_at, reset_discord_target
+from bot.demo_mentions import mention_kinds
 from bot.demo_owner import owner_controls
 from bot.policy import Action, load_policy
 from bot.runlog import describe
@@ -287,7 +288,11 @@ class Demo:
 
         await until(timers_done, timeout=20)
         await self.settled()
+        mentions_ok = await mention_kinds(self)
+        await self.settled()
         code = await self._summary()
+        if not mentions_ok:
+            code = 1
         await self._digest()
         if not await owner_controls(self, DEMO_POLICY):
             code = 1

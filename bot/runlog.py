@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.policy import Action, match_words, miss_words
+from bot.policy import Action, format_duration, match_words, miss_words
 from bot.service.events import (
     ActionDone,
     ActionRefused,
@@ -19,9 +19,11 @@ from bot.service.events import (
     Event,
     MemberLeft,
     MemberPending,
+    MentionDecided,
     OwnerActed,
     PolicyBroken,
     PolicyReloaded,
+    ReplySkipped,
     RoleChangedByHand,
     TimerFired,
     TimerOutcome,
@@ -88,6 +90,10 @@ def describe(event: Event) -> str | None:
             return f"{name} left the server"
         case RoleChangedByHand(member=name, followed=followed):
             return f"the owner {'followed' if followed else 'unfollowed'} {name} by hand"
+        case MentionDecided():
+            return mention_line(event)
+        case ReplySkipped(member=name, reason=reason):
+            return f"no reply to {name}: {reason}"
         case CatchUpDone():
             return (
                 f"caught up with guild {event.guild_id}: {event.joins} new, {event.leaves} left, "
@@ -113,6 +119,21 @@ def decision_line(event: DecisionMade) -> str:
     if event.dm is not None:
         line += f", DM {event.dm!r}"
     return f"{line}; why: {why_words(event)}"
+
+
+def mention_line(event: MentionDecided) -> str:
+    """`mention by name in #general: reply 'thank' (rule 'everyone'), in 2m unless the
+    owner answers first; why: ...` on one line."""
+    what = event.action + (f" {event.template!r}" if event.template else "")
+    found = " (found at start)" if event.source == "catch_up" else ""
+    line = f"mention by {event.member} in {event.channel}{found}: {what} (rule {event.rule!r})"
+    if event.wait_until is not None:
+        wait = event.wait_until - event.at
+        when = f"in {format_duration(wait)}" if wait.total_seconds() >= 1 else "now"
+        line += f", {when} unless the owner answers first"
+    elif event.outcome:
+        line += f"; {event.outcome}"
+    return f"{line}; why: {event.explanation}"
 
 
 def why_words(event: DecisionMade) -> str:

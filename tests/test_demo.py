@@ -28,6 +28,12 @@ async def test_the_demo_covers_every_decision_and_ends_with_nothing_undecided(
     assert "the owner unfollowed barbara_l by hand" in text
     assert "restart: the bot goes offline" in text
     assert "events without a decision: 0" in text
+    # One mention of each kind (bot/demo_mentions.py).
+    assert "replied to regular_rae: 'Thanks for the mention" in text
+    assert 'replied to newbie_nia: "Thanks for asking' in text
+    assert "no reply to barbara_l: the owner answered first" in text
+    assert "mention by helperbot in #general: ignore (rule 'bots')" in text
+    assert "could not reply plain_pam" in text and "50013" in text
     summary = text[text.index("== summary") :]
     followed = next(line for line in lines if "holding the follow-back role" in line)
     assert "barbara_l" not in followed  # never given back after the owner took it

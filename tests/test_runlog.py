@@ -131,3 +131,24 @@ def test_owner_actions_in_words() -> None:
     assert describe(OwnerActed(at, 7, "list_add", None, "known: 42")) == (
         "user 7 added to a policy list (known: 42)"
     )
+
+
+def test_mentions_in_words() -> None:
+    from bot.service.events import MentionDecided, ReplySkipped
+
+    waiting = MentionDecided(
+        T0, GUILD, 10, "ann", 99, "#general", "reply", "everyone", "thank", "waiting", None,
+        T0 + timedelta(minutes=2), "matched no conditions", "live",
+    )  # fmt: skip
+    assert describe(waiting) == (
+        "mention by ann in #general: reply 'thank' (rule 'everyone'), in 2m unless the owner "
+        "answers first; why: matched no conditions"
+    )
+    skipped = MentionDecided(
+        T0, GUILD, 11, "bob", 98, "#general", "reply", "everyone", "thank", "skipped",
+        "no reply to a webhook", None, "matched no conditions", "catch_up",
+    )  # fmt: skip
+    said = describe(skipped)
+    assert said is not None and "(found at start)" in said and "; no reply to a webhook;" in said
+    told = describe(ReplySkipped(T0, GUILD, 10, "ann", 99, "owner_answered", "the owner reacted"))
+    assert told == "no reply to ann: the owner reacted"

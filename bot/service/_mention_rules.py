@@ -67,18 +67,25 @@ def stranger_facts(user: UserInfo, roles: frozenset[str]) -> MemberFacts:
     )
 
 
-def explain(policy: Policy, decision: MentionDecision, facts: MentionFacts, now: datetime) -> str:
-    """`reply 'thank' by rule 'thanks': matched ...; 'x' did not match: ...` in one line."""
+def explain(
+    policy: Policy,
+    decision: MentionDecision,
+    facts: MentionFacts,
+    now: datetime,
+    *,
+    nearest_only: bool = False,
+) -> str:
+    """Why, in one line: `matched ...; 'x' did not match: ...` (the rule and the action
+    are stored beside it). `nearest_only`: only the miss of the rule just before (the
+    run log's line; the store keeps every miss)."""
     rule = next((r for r in policy.mentions if r.name == decision.rule), None)
-    words = f"{decision.action.value}"
-    if decision.reply:
-        words += f" {decision.reply!r}"
     if rule is None:
-        words += " (no mention rule matched)"
+        words = "no mention rule matched, so the owner's digest lists it"
     else:
-        words += f" by rule {decision.rule!r}: matched {match_words(rule, facts, now)}"
-    if decision.misses:
-        words += "; " + "; ".join(miss_words(m) for m in decision.misses)
+        words = f"matched {match_words(rule, facts, now)}"
+    misses = decision.misses[-1:] if nearest_only else decision.misses
+    if misses:
+        words += "; " + "; ".join(miss_words(m) for m in misses)
     if not facts.text_known:
         words += "; text unknown (no message-content intent)"
     return words
@@ -86,10 +93,12 @@ def explain(policy: Policy, decision: MentionDecision, facts: MentionFacts, now:
 
 def verdict_for(
     policy: Policy, item: MentionInput, facts: MentionFacts, now: datetime
-) -> MentionVerdict:
-    """Decide the mention and say where that leaves it (waiting for a reply, or why not)."""
+) -> tuple[MentionVerdict, str]:
+    """Decide the mention and say where that leaves it (waiting for a reply, or why not);
+    with the short why for the run log."""
     decision = decide_mention(policy, facts, now)
     explanation = explain(policy, decision, facts, now)
+    short = explain(policy, decision, facts, now, nearest_only=True)
 
     def verdict(
         status: MentionStatus, outcome: str | None = None, wait: datetime | None = None
@@ -106,21 +115,23 @@ def verdict_for(
         )
 
     if decision.action is MentionAction.IGNORE:
-        return verdict(MentionStatus.IGNORED)
+        return verdict(MentionStatus.IGNORED), short
     if decision.action is MentionAction.NOTIFY:
-        return verdict(MentionStatus.LISTED, "for the owner's digest")
+        return verdict(MentionStatus.LISTED, "for the owner's digest"), short
     if item.author_kind in _KIND_WORDS:
-        return verdict(MentionStatus.SKIPPED, _KIND_WORDS[item.author_kind])
+        return verdict(MentionStatus.SKIPPED, _KIND_WORDS[item.author_kind]), short
     blocked = no_reply_reason(policy, facts)
     if blocked is not None:
-        return verdict(MentionStatus.SKIPPED, _NO_REPLY_WORDS[blocked])
+        return verdict(MentionStatus.SKIPPED, _NO_REPLY_WORDS[blocked]), short
     if decision.reply is None or decision.reply not in policy.replies:
-        return verdict(MentionStatus.SKIPPED, f"reply template {decision.reply!r} not found")
+        return verdict(MentionStatus.SKIPPED, f"reply template {decision.reply!r} not found"), short
     replying = policy.replying
     age = now - item.posted_at
     if age > replying.reply_max_age:
-        return verdict(MentionStatus.TOO_OLD, "too old to answer; listed for the owner")
-    return verdict(MentionStatus.WAITING, wait=max(item.posted_at + replying.reply_after, now))
+        return verdict(MentionStatus.TOO_OLD, "too old to answer; listed for the owner"), short
+    return verdict(
+        MentionStatus.WAITING, wait=max(item.posted_at + replying.reply_after, now)
+    ), short
 
 
 def pick_variant(counter: int, variants: int, last: int | None) -> int:

@@ -197,7 +197,7 @@ class MentionService:
         else:
             author = stranger_facts(seen.author, seen.roles)
         facts = mention_facts(item, author)
-        verdict = verdict_for(policy, item, facts, now)
+        verdict, why = verdict_for(policy, item, facts, now)
         stored = await self._store.store_mention(item, verdict, now)
         if stored is None:
             return 0  # seen before (live, then again in the start-up history)
@@ -217,11 +217,11 @@ class MentionService:
                     verdict.status,
                     verdict.outcome,
                     verdict.wait_until,
-                    verdict.explanation,
+                    why,
                     item.source,
                 )
             )
-        log.info(
+        log.debug(
             "mention %s by %s: %s (%s)", item.message_id, item.author_name, verdict.status,
             verdict.explanation,
         )  # fmt: skip
