@@ -39,6 +39,7 @@ from bot.policy import (
     policy_json_schema,
     run_examples,
 )
+from bot.policy.explaining import member_explanation
 from bot.policy.lint import policy_warnings
 from bot.policy.matchers import channel_shown
 from bot.policy.mentions import no_reply_reason, text_rules
@@ -201,20 +202,9 @@ def explain(
     if isinstance(spec, dict) and ("text" in spec or "author" in spec):
         return _explain_mention(policy, spec, now, message_content)
     facts = _facts(spec, now, "--member")
-    d = decide(policy, facts, now)
-    print(f"member: {facts.display_name} (id {facts.id})")
-    print(f"decision: {d.action.value}")
-    print(f"rule: {d.rule}")
-    _print_match(policy.rules, d.rule, facts, now)
-    if d.due is not None:
-        print(f"due: {d.due.isoformat()} (in {format_duration(d.due - now, 2)})")
-    for label, name in (("reply", d.reply), ("notify", d.notify)):
-        if name:
-            print(f"{label}: {name} ({_sent(policy, name)})")
-    if not d.reply and not d.notify:
-        print("message: none (nothing is sent to the member)")
-    _print_misses(d.misses)
-    print(f"policy: {policy.source} (version {d.policy_version})")
+    # The same lines as the live bot's /explain (bot.policy.explaining).
+    for line in member_explanation(policy, facts, decide(policy, facts, now), now):
+        print(line)
     return 0
 
 
@@ -262,12 +252,6 @@ def _dm(policy: Policy, decision: Decision) -> str | None:
         if name and policy.replies[name].dm:
             return name
     return None
-
-
-def _sent(policy: Policy, name: str) -> str:
-    if policy.replies[name].dm:
-        return "sent as a DM, within the DM limits"
-    return "not sent: the template has no `dm: true`"
 
 
 def _print_match(rules: tuple[Rule, ...], name: str, facts: Any, now: datetime) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
-from bot.policy import Decision, Policy, decide, format_duration, match_words, miss_words
+from bot.policy import decide
+from bot.policy.explaining import member_explanation
 from bot.service.clock import Clock
 from bot.service.events import EventBus, OwnerActed
 from bot.service.planning import Directory
@@ -194,8 +194,16 @@ class ReviewService:
         policy = self._policies.current
         now = self._clock.now()
         roles = self._directory.member_roles(guild_id, user_id) if policy.uses_roles else None
-        facts = facts_from_row(member, observed=False, roles=roles or frozenset())
-        lines = explain_lines(policy, facts, decide(policy, facts, now), now)
+        window = policy.surge_window  # as the pipeline decides: joins counted for surges
+        recent = (
+            tuple(await self._store.recent_join_times(guild_id, now - window, now))
+            if window is not None
+            else ()
+        )
+        facts = facts_from_row(
+            member, observed=False, roles=roles or frozenset(), recent_joins=recent
+        )
+        lines = member_explanation(policy, facts, decide(policy, facts, now), now)
         history = History(
             await self._store.decisions_for(guild_id, user_id),
             await self._store.owner_actions_for(guild_id, user_id),
@@ -227,30 +235,3 @@ class ReviewService:
         self, verdict: str, actor_id: int, via: str, actions: list[ActionSpec]
     ) -> OwnerDecision:
         return OwnerDecision(verdict, actor_id, via, actions, self._policies.current.version)
-
-
-def explain_lines(policy: Policy, facts: object, d: Decision, now: datetime) -> list[str]:
-    """The lines `followback policy explain` prints, for the same member and moment."""
-    name = getattr(facts, "display_name", "?")
-    lines = [f"member: {name} (id {getattr(facts, 'id', '?')})"]
-    lines += [f"decision: {d.action.value}", f"rule: {d.rule}"]
-    rule = next((r for r in policy.rules if r.name == d.rule), None)
-    if rule is not None:
-        lines.append(f"matched: {match_words(rule, facts, now)}")
-    if d.due is not None:
-        lines.append(f"due: {d.due.isoformat()} (in {format_duration(d.due - now, 2)})")
-    for label, template in (("reply", d.reply), ("notify", d.notify)):
-        if template:
-            sent = (
-                "sent as a DM, within the DM limits"
-                if policy.replies[template].dm
-                else "not sent: the template has no `dm: true`"
-            )
-            lines.append(f"{label}: {template} ({sent})")
-    if not d.reply and not d.notify:
-        lines.append("message: none (nothing is sent to the member)")
-    if d.misses:
-        lines.append("why not the earlier rules:")
-        lines += [f"  - {miss_words(miss)}" for miss in d.misses]
-    lines.append(f"policy: {policy.source} (version {d.policy_version})")
-    return lines

@@ -156,6 +156,8 @@ async def test_double_and_concurrent_clicks_act_once(
     assert len(actions) == 1
     followups = [f for c in clicks for f in await _followups(c)]
     assert len(answers) == 4
+    assert all(a["type"] == 7 for a in answers)  # every click refreshes the message
+    assert all("approved by <@" in a["data"]["content"] for a in answers)
     assert sum("Already decided" in f["content"] for f in followups) == 3
     assert all(f"<@{actions[0].actor_id}>" in f["content"] for f in followups)
 
