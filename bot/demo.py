@@ -293,14 +293,16 @@ class Demo:
         code = await self._summary()
         if not mentions_ok:
             code = 1
-        await self._digest()
+        await self._before_the_digest()
         if not await owner_controls(self, DEMO_POLICY):
+            code = 1
+        if not await self._digest():
             code = 1
         return code
 
-    async def _digest(self) -> None:
-        """The end: the owner's digest, asked for by hand, read in the DMs, page 2 turned to."""
-        g, owner = self.world.guild_id, self.world.owner_id
+    async def _before_the_digest(self) -> None:
+        """More for the digest: enough held reviews for two pages, and an early leaver."""
+        g = self.world.guild_id
         self.t.heading("a wave of default-avatar accounts arrives; the rules hold them for review")
         for i in range(1, 12):
             await self.standin.join(
@@ -315,6 +317,14 @@ class Demo:
         await self.standin.leave(g, self.ids["regular_rae"])
         await self.settled()
 
+    async def _digest(self) -> bool:
+        """The end: the owner's digest, asked for by hand, read in the DMs, page 2 turned to."""
+        g, owner = self.world.guild_id, self.world.owner_id
+
+        def digests() -> list[dict[str, Any]]:
+            return [m for m in self.standin.dms_to(owner) if m.get("embeds")]
+
+        before = len(digests())
         self.t.heading("the daily digest")
         self.t.line(f"the owner (user {owner}) asks for it now: /digest now")
         asked = await self.standin.slash(g, self.world.general_channel_id, owner, "digest now")
@@ -323,21 +333,26 @@ class Demo:
             self.t.line(f"the bot answers the owner: {said['content']}")
 
         async def arrived() -> bool:
-            return any(m.get("embeds") for m in self.standin.dms_to(owner))
+            return len(digests()) > before
 
-        await until(arrived, timeout=10)
-        message = next(m for m in reversed(self.standin.dms_to(owner)) if m.get("embeds"))
+        if not await until(arrived, timeout=10):
+            self.t.line("the digest did not arrive")
+            return False
+        message = digests()[-1]
         self._show_page(message)
         next_page = next(
             (c for c in _custom_ids(message) if c.startswith("digest:") and c.endswith(":1")), None
         )
         if next_page is None:
-            return
+            self.t.line("the digest has one page: no page button to press")
+            return False
         self.t.line(f"the owner presses › (custom_id {next_page}): the message turns to page 2")
         turned = await self.standin.click(
             int(message["channel_id"]), int(message["id"]), next_page, owner
         )
-        self._show_page((await turned.wait_response(timeout=10)).get("data") or {})
+        shown = (await turned.wait_response(timeout=10)).get("data") or {}
+        self._show_page(shown)
+        return bool(shown.get("embeds"))
 
     def _show_page(self, message: dict[str, Any]) -> None:
         for embed in message.get("embeds") or []:

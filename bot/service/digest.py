@@ -226,11 +226,11 @@ class DigestService:
         day = local_date or now.astimezone(schedule.zone).date()
         recent = now - RECENT
         store = self._store
+        # Thousands at a time: no call per item beyond the one object each.
+        newer = last_at or datetime.max.replace(tzinfo=UTC)
         reviews = [
-            PendingReview(
-                r.decision_id, r.member, r.rule, r.decided_at, _is_new(r.decided_at, last_at)
-            )
-            for r in await store.digest_reviews()
+            PendingReview(decision_id, member, rule, held, held > newer)
+            for decision_id, member, rule, held in await store.digest_reviews()
         ]
         late = [
             LateFollowBack(t.member, t.due, t.rule, _is_new(t.created_at, last_at))
@@ -244,7 +244,7 @@ class DigestService:
             OwnerAction(
                 _action_kind(a.kind, a.status),
                 a.member,
-                _action_detail(a.code, a.error),
+                _action_detail(a.kind, a.code, a.error),
                 a.at,
                 _is_new(a.at, last_at),
             )
@@ -374,11 +374,15 @@ def _action_kind(kind: str, status: str) -> OwnerActionKind:
 
 
 _MISSING_PERMISSIONS = 50013
+_DMS_CLOSED = 50007
 
 
-def _action_detail(code: int | None, error: str) -> str:
-    if code == _MISSING_PERMISSIONS:
-        return "the bot lacks the permission (check its role's place and Manage Roles)"
+def _action_detail(kind: str, code: int | None, error: str) -> str:
+    """The owner's words for a refusal they can do something about; else Discord's."""
+    if code == _MISSING_PERMISSIONS and kind in (OutboxKind.ADD_ROLE, OutboxKind.REMOVE_ROLE):
+        return "missing permissions: give the bot Manage Roles, its role above the follow-back role"
+    if code == _DMS_CLOSED:
+        return "their DMs are closed to the bot"
     return error
 
 

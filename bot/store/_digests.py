@@ -24,14 +24,9 @@ DIGEST_TIMER_USER = 0
 DIGEST_GUILD = 0  # nor does its outbox row
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewItem:
-    decision_id: int
-    guild_id: int
-    user_id: int
-    member: str
-    rule: str
-    decided_at: datetime
+# (decision id, the member's display name, rule, held at): plain tuples, as a digest
+# reads thousands of them at once (a frozen dataclass each costs more than the query).
+ReviewItem = tuple[int, str, str, datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +103,7 @@ def replace_digest_timer(conn: sqlite3.Connection, due: datetime, at: datetime) 
 
 # --- the content -------------------------------------------------------------------------
 _REVIEWS = """
-SELECT decision_id, guild_id, user_id, display_name, rule, held_at
+SELECT decision_id, COALESCE(NULLIF(display_name, ''), CAST(user_id AS TEXT)), rule, held_at
 FROM review_queue WHERE pending ORDER BY held_at, decision_id
 """
 _TIMERS = """
@@ -116,9 +111,10 @@ SELECT timer_id, member, rule, due, created_at FROM digest_timer_items
 WHERE status = 'scheduled' AND kind = ? AND due > ? AND due <= ?
 ORDER BY due, timer_id
 """
+# A refused reply to a mention is listed with the unanswered mentions, not here.
 _ACTIONS = """
 SELECT outbox_id, kind, status, member, code, error, at FROM digest_action_items
-WHERE at > ? ORDER BY at, outbox_id
+WHERE at > ? AND kind != 'reply' ORDER BY at, outbox_id
 """
 _CLEANUP = """
 SELECT member, silent, since FROM digest_cleanup_items
@@ -129,10 +125,7 @@ ORDER BY since
 
 def pending_reviews(conn: sqlite3.Connection) -> list[ReviewItem]:
     """Held decisions still waiting for the owner (review_queue's `pending`), oldest first."""
-    return [
-        ReviewItem(int(r[0]), int(r[1]), int(r[2]), r[3] or str(r[2]), r[4], from_db(r[5]))
-        for r in conn.execute(_REVIEWS).fetchall()
-    ]
+    return [(d, member, rule, from_db(held)) for d, member, rule, held in conn.execute(_REVIEWS)]
 
 
 def timers_due_between(
@@ -144,7 +137,7 @@ def timers_due_between(
 
 
 def failed_actions(conn: sqlite3.Connection, since: str) -> list[FailedAction]:
-    """Follower actions refused for good or left uncertain after a crash, since `since`."""
+    """DMs and role changes refused for good or left uncertain after a crash, since `since`."""
     rows = conn.execute(_ACTIONS, (since,)).fetchall()
     return [FailedAction(r[0], r[1], r[2], r[3], r[4], r[5], from_db(r[6])) for r in rows]
 

@@ -22,7 +22,7 @@ from bot.service.digest_schedule import DigestSchedule, upcoming
 from bot.service.events import DigestSent, EventBus
 from bot.service.policy_holder import PolicyHolder
 from bot.service.timers import TimerScheduler
-from bot.store import OutboxRow, Store, TimerKind
+from bot.store import ActionSpec, OutboxKind, OutboxRow, Store, TimerKind
 from tests.service.helpers import GUILD, OWNER, write_policy
 from tests.store.helpers import decision, record_decision, record_join, user
 
@@ -406,3 +406,33 @@ async def test_a_new_digest_time_in_the_policy_re_arms_the_timer_at_once(
     unchanged = policies.current
     await rig.digest.policy_changed(unchanged)  # same schedule: nothing moves
     assert await scheduled_digest_timers(store) == [utc("2026-05-05T16:30")]
+
+
+async def test_refusals_the_owner_can_fix_are_said_in_their_words(
+    store: Store, tmp_path: Path
+) -> None:
+    policies = write_policy(tmp_path / "policy.yaml", policy_text("UTC", "09:00"))
+    now = utc("2026-05-04T09:00")
+    await record_join(store, GUILD, user(5, "roley"), now, False, now)
+    role, dm = await store.enqueue_actions(
+        GUILD,
+        5,
+        [
+            ActionSpec(OutboxKind.ADD_ROLE, {"role_id": 9}),
+            ActionSpec(OutboxKind.DM, {"text": "hi"}),
+        ],
+        now - timedelta(hours=1),
+    )
+    for outbox_id, code in ((role, 50013), (dm, 50007)):
+        assert await store.claim_action(outbox_id, now - timedelta(hours=1))
+        await store.fail_action(outbox_id, now - timedelta(hours=1), code, "Discord's words")
+    digest = DigestService(store, policies, ManualClock(now), owner_id=OWNER)
+    content = await digest.gather(now, last_at=now - timedelta(days=1))
+    assert sorted((a.kind, a.detail, a.new) for a in content.actions) == [
+        ("dm_refused", "their DMs are closed to the bot", True),
+        (
+            "role_refused",
+            "missing permissions: give the bot Manage Roles, its role above the follow-back role",
+            True,
+        ),
+    ]

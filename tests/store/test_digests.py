@@ -93,10 +93,11 @@ async def test_pending_reviews_are_the_held_members_still_waiting_oldest_first(
         at=T0 + timedelta(hours=1),
     )
     reviews = await store.digest_reviews()
-    assert [(r.user_id, r.member, r.rule) for r in reviews] == [
-        (12, "held12", "new accounts"),
-        (11, "held11", "new accounts"),
+    assert [(member, rule) for _, member, rule, _ in reviews] == [
+        ("held12", "new accounts"),
+        ("held11", "new accounts"),
     ]
+    assert reviews[0][3] == T0 + timedelta(minutes=10)  # when it was held, oldest first
 
 
 async def test_timers_due_in_the_window_with_the_member_and_rule(store: Store) -> None:
@@ -118,23 +119,28 @@ async def test_timers_due_in_the_window_with_the_member_and_rule(store: Store) -
     assert await store.digest_timers(TimerKind.OBSERVE, T0, T0 + timedelta(days=2)) == []
 
 
-async def test_refused_and_uncertain_follower_actions_but_not_owner_messages(store: Store) -> None:
+async def test_refused_and_uncertain_dms_and_roles_but_not_owner_messages_or_replies(
+    store: Store,
+) -> None:
     await record_join(store, GUILD, user(31, "closed_dms"), T0, False, T0)
-    dm, role, owner = await store.enqueue_actions(
+    dm, role, owner, reply = await store.enqueue_actions(
         GUILD,
         31,
         [
             ActionSpec(OutboxKind.DM, {"text": "hi"}),
             ActionSpec(OutboxKind.ADD_ROLE, {"role_id": 5}),
             ActionSpec(OutboxKind.OWNER_DM, {"text": "owner"}),
+            ActionSpec(OutboxKind.REPLY, {"text": "thanks", "channel_id": 1, "message_id": 2}),
         ],
         T0,
     )
     later = T0 + timedelta(minutes=5)
-    for outbox_id in (dm, role, owner):
+    for outbox_id in (dm, role, owner, reply):
         assert await store.claim_action(outbox_id, later)
     await store.fail_action(dm, later, 50007, "Cannot send messages to this user")
     await store.fail_action(owner, later, 50007, "Cannot send messages to this user")
+    # A refused reply to a mention is the mentions section's (unanswered), not this one's.
+    await store.fail_action(reply, later, 50013, "Missing Permissions")
     await store.mark_uncertain(role, later, "sent or not before a crash")
     items = await store.digest_failed_actions(T0)
     assert sorted((a.kind, a.status, a.member) for a in items) == [
