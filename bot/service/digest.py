@@ -19,6 +19,7 @@ newer than the last digest are marked. The pages are bot.service.digest_pages'.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -62,6 +63,14 @@ NO_GUILD = 0
 MentionSource = Callable[[datetime, datetime], Awaitable[Sequence[UnansweredMention]]]
 
 
+# Discord's markup for a user, role or channel: shown as a word, not as raw ids.
+_MARKUP = re.compile(r"<(@[!&]?|#)\d+>")
+
+
+def _readable(text: str) -> str:
+    return _MARKUP.sub(lambda m: "#channel" if m[1] == "#" else "@someone", text)
+
+
 def store_mentions(store: Store) -> MentionSource | None:
     """The store's unanswered mentions (issue 11) as digest items; None while the store
     has none to give (the mentions store is looked up, not imported: it landed apart)."""
@@ -74,7 +83,7 @@ def store_mentions(store: Store) -> MentionSource | None:
             UnansweredMention(
                 author=row.author_name,
                 said_at=row.posted_at,
-                excerpt=row.text or "",
+                excerpt=_readable(row.text or ""),
                 state=MentionState.TOO_OLD if row.status == "too_old" else MentionState.NOTIFY,
                 link=f"https://discord.com/channels/{row.guild_id}/{row.channel_id}/{row.message_id}",
             )

@@ -361,7 +361,9 @@ async def test_unanswered_mentions_come_from_the_mentions_store_a_week_of_them(
 ) -> None:
     now = utc("2026-05-04T09:00")
     rows = [
-        _MentionRow(1, 2, 3, "asker", "can you follow me back?", now - timedelta(days=3), "listed"),
+        _MentionRow(
+            1, 2, 3, "asker", "<@42> follow me back? <#7>", now - timedelta(days=3), "listed"
+        ),
         _MentionRow(1, 2, 4, "late_one", None, now - timedelta(hours=2), "too_old"),
     ]
     source = _StoreWithMentions(rows)
@@ -372,7 +374,7 @@ async def test_unanswered_mentions_come_from_the_mentions_store_a_week_of_them(
     content = await digest.gather(now, last_at=now - timedelta(days=1))
     assert source.asked == [(now - timedelta(days=7), now)]
     assert [(m.author, m.excerpt, m.state, m.new) for m in content.mentions] == [
-        ("asker", "can you follow me back?", "notify", False),
+        ("asker", "@someone follow me back? #channel", "notify", False),
         ("late_one", "", "too_old", True),
     ]
     assert content.mentions[0].link == "https://discord.com/channels/1/2/3"
