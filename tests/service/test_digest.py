@@ -176,7 +176,9 @@ async def test_fires_once_per_local_day_at_the_right_time_across_a_clock_change(
     zone_info = DigestSchedule.from_owner(policies.current.owner).zone
     assert [e.local_date for e in scheduled] == [s.astimezone(zone_info).date() for s in expected]
     for event, slot in zip(scheduled, expected, strict=True):
-        assert slot <= event.at < slot + timedelta(minutes=20), (event.at, slot)
+        # Scheduler latency on a busy machine, scaled up 36,000 times: 45 virtual minutes
+        # is 75 real ms. The exact instants are the fired timers' due times, checked below.
+        assert slot <= event.at < slot + timedelta(minutes=45), (event.at, slot)
     # The timers the dispatcher fired were due exactly at the expected instants.
     assert (await fired_digest_timers(store))[-3:] == expected
     assert len(await scheduled_digest_timers(store)) == 1  # the next one, only
