@@ -10,8 +10,8 @@ Once per local day: the snapshot's pages, the outbox row for its first page and 
 local date sent are stored in one transaction that refuses a date not after the last
 one, so neither a repeated hour, a late timer nor a restart can send a day twice.
 
-What: pending reviews, unanswered mentions (when a mention source is wired), follower
-actions refused or left uncertain, late follow-backs and observe windows ending in the
+What: pending reviews, unanswered mentions (the mentions store's), DMs and role changes
+refused or left uncertain, late follow-backs and observe windows ending in the
 next day, clean-up suggestions, counts since the last digest and a 7-day trend. Items
 newer than the last digest are marked. The pages are bot.service.digest_pages'.
 """
@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 LOOK_AHEAD = timedelta(days=1)  # late follow-backs and observe windows "in the next day"
 RECENT = timedelta(days=7)  # refused actions and early leavers shown this long
 TREND_DAYS = 7
-NO_GUILD = 0
 
 # Unanswered mentions posted in [since, until): the mentions store's, through
 # `store_mentions`; without a source the digest has no mentions section.
@@ -71,12 +70,8 @@ def _readable(text: str) -> str:
     return _MARKUP.sub(lambda m: "#channel" if m[1] == "#" else "@someone", text)
 
 
-def store_mentions(store: Store) -> MentionSource | None:
-    """The store's unanswered mentions (issue 11) as digest items; None while the store
-    has none to give (the mentions store is looked up, not imported: it landed apart)."""
-    read = getattr(store, "unanswered_mentions", None)
-    if read is None:
-        return None
+def store_mentions(store: Store) -> MentionSource:
+    """The mentions store's unanswered mentions (issue 11) as digest items."""
 
     async def unanswered(since: datetime, until: datetime) -> Sequence[UnansweredMention]:
         return [
@@ -87,7 +82,7 @@ def store_mentions(store: Store) -> MentionSource | None:
                 state=MentionState.TOO_OLD if row.status == "too_old" else MentionState.NOTIFY,
                 link=f"https://discord.com/channels/{row.guild_id}/{row.channel_id}/{row.message_id}",
             )
-            for row in await read(since, until)
+            for row in await store.unanswered_mentions(since, until)
         ]
 
     return unanswered

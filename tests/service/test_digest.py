@@ -23,6 +23,8 @@ from bot.service.events import DigestSent, EventBus
 from bot.service.policy_holder import PolicyHolder
 from bot.service.timers import TimerScheduler
 from bot.store import ActionSpec, OutboxKind, OutboxRow, Store, TimerKind
+from bot.store.kinds import MentionStatus
+from bot.store.mention_rows import MentionInput, MentionVerdict
 from tests.service.helpers import GUILD, OWNER, write_policy
 from tests.store.helpers import decision, record_decision, record_join, user
 
@@ -336,50 +338,34 @@ async def test_the_timer_kind_has_one_handler(store: Store, tmp_path: Path) -> N
         rig.timers.register(TimerKind.DIGEST, rig.digest.timer_due)
 
 
-# --- mentions, through the mentions store's read -----------------------------------------
-@dataclass
-class _MentionRow:  # the fields of the mentions store's MentionRow the digest reads
-    guild_id: int
-    channel_id: int
-    message_id: int
-    author_name: str
-    text: str | None
-    posted_at: datetime
-    status: str
-
-
-class _StoreWithMentions:
-    def __init__(self, rows: list[_MentionRow]) -> None:
-        self.rows = rows
-        self.asked: list[tuple[datetime, datetime]] = []
-
-    async def unanswered_mentions(self, since: datetime, until: datetime) -> list[_MentionRow]:
-        self.asked.append((since, until))
-        return self.rows
+# --- mentions, from the mentions store -------------------------------------------------
+async def notify_mention(
+    store: Store, message_id: int, author: str, text: str | None, at: datetime, status: str
+) -> None:
+    item = MentionInput(GUILD, 2, message_id, 77, author, at, text, mentions_owner=True)
+    verdict = MentionVerdict("to me", "notify", None, "matched", "v1", MentionStatus(status))
+    assert await store.store_mention(item, verdict, at) is not None
 
 
 async def test_unanswered_mentions_come_from_the_mentions_store_a_week_of_them(
     store: Store, tmp_path: Path
 ) -> None:
     now = utc("2026-05-04T09:00")
-    rows = [
-        _MentionRow(
-            1, 2, 3, "asker", "<@42> follow me back? <#7>", now - timedelta(days=3), "listed"
-        ),
-        _MentionRow(1, 2, 4, "late_one", None, now - timedelta(hours=2), "too_old"),
-    ]
-    source = _StoreWithMentions(rows)
-    mentions = store_mentions(source)  # type: ignore[arg-type]
-    assert mentions is not None
+    await notify_mention(
+        store, 3, "asker", "<@42> follow me back? <#7>", now - timedelta(days=3), "listed"
+    )
+    await notify_mention(store, 4, "late_one", None, now - timedelta(hours=2), "too_old")
+    await notify_mention(store, 5, "ancient", "hello?", now - timedelta(days=9), "listed")
     policies = write_policy(tmp_path / "policy.yaml", policy_text("UTC", "09:00"))
-    digest = DigestService(store, policies, ManualClock(now), owner_id=OWNER, mentions=mentions)
+    digest = DigestService(
+        store, policies, ManualClock(now), owner_id=OWNER, mentions=store_mentions(store)
+    )
     content = await digest.gather(now, last_at=now - timedelta(days=1))
-    assert source.asked == [(now - timedelta(days=7), now)]
     assert [(m.author, m.excerpt, m.state, m.new) for m in content.mentions] == [
         ("asker", "@someone follow me back? #channel", "notify", False),
         ("late_one", "", "too_old", True),
     ]
-    assert content.mentions[0].link == "https://discord.com/channels/1/2/3"
+    assert content.mentions[0].link == f"https://discord.com/channels/{GUILD}/2/3"
 
 
 def test_the_run_log_says_what_a_digest_held() -> None:
