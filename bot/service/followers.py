@@ -353,13 +353,25 @@ class FollowerService:
         """The stay ends: the store cancels its timers and unsent actions with the leave."""
         now = self._clock.now()
         left_at = left_at or now
+        listening = self.events.listening
+        # The leave cancels the stay's timers: read first, only to tell which (if anyone hears).
+        waiting = (
+            [t for t in await self._store.timers_for(guild_id, user_id) if t.status == "scheduled"]
+            if listening
+            else []
+        )
         event_id = await self._store.record_event(guild_id, user_id, "leave", {}, left_at)
         member = await self._store.record_leave(guild_id, user_id, left_at, self._churn_window)
         # Nothing left to send to someone who is gone (rows of no stay included).
         await self._store.cancel_actions(guild_id, user_id, now, kinds=("add_role", "dm"))
         await self._store.mark_event_processed(event_id, now)
-        if member is not None and self.events.listening:
-            self.events.emit(MemberLeft(now, guild_id, user_id, _label(member)))
+        if member is not None and listening:
+            name = _label(member)
+            self.events.emit(MemberLeft(now, guild_id, user_id, name))
+            for timer in waiting:
+                self.events.emit(
+                    TimerFired(now, guild_id, user_id, name, timer.kind, TimerOutcome.LEFT)
+                )
 
     async def _role_by_hand(self, guild_id: int, user_id: int, has_role: bool) -> None:
         """The owner gave or took the follow-back role themselves: record, never undo."""
