@@ -1,6 +1,8 @@
 """10,000 joins into the running bot, beside a bare discord.py client (issue #5, "Measure").
 
     python -m benchmarks.pipeline_bench [--joins 10000] [--runs 3] [--quick] [--profile FILE]
+    python -m benchmarks.pipeline_bench --messages [--quick]   # mentions (issue 11):
+                                                   # see benchmarks/_messages_bench.py
 
 What it measures, all against one stand-in implementation driven over HTTP:
 
@@ -78,6 +80,7 @@ from typing import Any
 import aiohttp
 import discord
 
+from benchmarks._messages_bench import add_message_routes, messages_main
 from bot.app import Running, start_bot
 from bot.client.bot import make_intents
 from bot.client.target import point_discord_at, reset_discord_target
@@ -117,6 +120,7 @@ def serve_standin() -> int:
             app = super().build_app()
             app.router.add_post("/_bench/paced_joins", self._paced_joins)
             app.router.add_get("/_bench/role_puts", self._role_puts)
+            add_message_routes(self, app)  # --messages: posts from inside this process
             return app
 
         async def _paced_joins(self, request: web.Request) -> web.Response:
@@ -771,8 +775,20 @@ def cli() -> None:
         default=None,
         help="also cProfile one extra burst per side to FILE.bare / FILE.bot",
     )
+    parser.add_argument(
+        "--messages",
+        action="store_true",
+        help="the messages mode: mentions through the bot beside a bare client (issue 11)",
+    )
+    parser.add_argument("--messages-n", type=int, default=None, help="per burst (10,000)")
+    parser.add_argument("--messages-rate", type=float, default=200.0, help="for the latency")
     args = parser.parse_args()
     quick = args.quick
+    if args.messages:
+        args.messages_n = args.messages_n or (1_000 if quick else 10_000)
+        args.runs = args.runs or (1 if quick else 3)
+        args.latency_seconds = args.latency_seconds or (3.0 if quick else 10.0)
+        sys.exit(asyncio.run(messages_main(args, standin_process)))
     args.joins = args.joins or (1_000 if quick else 10_000)
     args.runs = args.runs or (1 if quick else 3)
     args.warmup = (200 if quick else 1_000) if args.warmup is None else args.warmup

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -109,6 +110,8 @@ class FollowbackBot(commands.Bot):
         self.directory = GuildDirectory(self)
         self.actions = DiscordActions(self, self.expect_role_echo)
         self._services: Services | None = None
+        # Called with each message from on_message (cogs add theirs when loaded).
+        self.message_readers: list[Callable[[discord.Message], None]] = []
         self.command_sync_log: SyncLog | None = None  # the store, set by bot.app
         self._role_echoes: dict[tuple[int, int], float] = {}
         # Catch-up waits for complete member lists; this asks again and hears RATE_LIMITED.
@@ -172,6 +175,13 @@ class FollowbackBot(commands.Bot):
         if self._services is None:
             raise RuntimeError("no services attached: bot.app attaches them before connecting")
         return self._services
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No text commands here (every command is a slash command), so no parsing of each
+        message for one. Readers that only hand a message over (no await) are called here,
+        in the one task discord.py starts for this method, not a task each."""
+        for read in self.message_readers:
+            read(message)
 
     def watches(self, guild_id: int) -> bool:
         return not self.settings.guild_ids or guild_id in self.settings.guild_ids

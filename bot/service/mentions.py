@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.policy import Policy, render_reply, text_rules
+from bot.policy import MentionFacts, Policy, render_reply, text_rules
 from bot.policy.matchers import channel_shown
 from bot.service._mention_rules import (
     HOUR,
@@ -35,9 +35,11 @@ from bot.service.policy_holder import PolicyHolder
 from bot.service.timers import FIRED, TimerResult, TimerScheduler
 from bot.store import (
     ActionSpec,
+    MemberRow,
     MentionInput,
     MentionRow,
     MentionStatus,
+    MentionVerdict,
     OutboxKind,
     Store,
     TimerKind,
@@ -191,14 +193,19 @@ class MentionService:
         item = seen.item
         now = self._clock.now()
         policy = self._policies.current
-        row = await self._store.get_member(item.guild_id, item.author_id)
-        if row is not None:
-            author = facts_from_row(row, observed=False, roles=seen.roles)
-        else:
-            author = stranger_facts(seen.author, seen.roles)
-        facts = mention_facts(item, author)
-        verdict, why = verdict_for(policy, item, facts, now)
-        stored = await self._store.store_mention(item, verdict, now)
+
+        def decide(row: MemberRow | None) -> tuple[MentionVerdict, str, MentionFacts]:
+            # Runs inside the store's unit of work: pure, the policy only.
+            if row is not None:
+                author = facts_from_row(row, observed=False, roles=seen.roles)
+            else:
+                author = stranger_facts(seen.author, seen.roles)
+            facts = mention_facts(item, author)
+            return (*verdict_for(policy, item, facts, now), facts)
+
+        (verdict, why, facts), stored = await self._store.decide_and_store_mention(
+            item, decide, lambda decided: decided[0], now
+        )
         if stored is None:
             return 0  # seen before (live, then again in the start-up history)
         mention_id, _ = stored

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import TypeVar
 
-from bot.store import _channel_cursors, _mentions, _outbox
+from bot.store import _channel_cursors, _members, _mentions, _outbox
 from bot.store.db import Database, to_db
 from bot.store.kinds import UNANSWERED_STATUSES, MentionStatus
 from bot.store.mention_rows import MentionInput, MentionRow, MentionVerdict, ReplyRoom
-from bot.store.rows import ActionSpec
+from bot.store.rows import ActionSpec, MemberRow
+
+T = TypeVar("T")
 
 
 class MentionStore:
@@ -25,6 +28,24 @@ class MentionStore:
         return await self._db.transaction(
             lambda conn: _mentions.store_mention(conn, item, verdict, now)
         )
+
+    async def decide_and_store_mention(
+        self,
+        item: MentionInput,
+        decide: Callable[[MemberRow | None], T],
+        verdict_of: Callable[[T], MentionVerdict],
+        at: datetime,
+    ) -> tuple[T, tuple[int, int | None] | None]:
+        """Read the author's stored row, `decide` on it (pure: the policy, no I/O) and store
+        the mention with that verdict, all in one unit of work: one thread hop a mention.
+        Returns what `decide` returned, and (mention id, timer id) or None if seen before."""
+        now = to_db(at)
+
+        def work(conn: sqlite3.Connection) -> tuple[T, tuple[int, int | None] | None]:
+            decided = decide(_members.get_member(conn, item.guild_id, item.author_id))
+            return decided, _mentions.store_mention(conn, item, verdict_of(decided), now)
+
+        return await self._db.transaction(work)
 
     async def mention_for_timer(self, timer_id: int) -> MentionRow | None:
         return await self._db.run(lambda conn: _mentions.mention_for_timer(conn, timer_id))

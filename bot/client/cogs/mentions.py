@@ -60,6 +60,8 @@ class MentionsCog(commands.Cog):
     def seen(self, message: discord.Message, source: str = "live") -> SeenMention | None:
         """The message as a mention, or None if it is not one."""
         assert message.guild is not None and self.bot.user is not None
+        if not message.mentions and message.reference is None:
+            return None  # most messages: nobody named, nothing answered
         owner, me = self.owner_id, self.bot.user.id
         users = {user.id for user in message.mentions}
         mentions_owner = owner is not None and owner in users
@@ -94,8 +96,12 @@ class MentionsCog(commands.Cog):
 
     # --- live ------------------------------------------------------------------------
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    async def cog_load(self) -> None:
+        self.bot.message_readers.append(self.read_message)
+
+    def read_message(self, message: discord.Message) -> None:
+        """Each message, from the bot's own on_message (no task of its own: most messages
+        only move the channel's cursor)."""
         service = self.mentions
         if service is None or message.guild is None or not self.bot.watches(message.guild.id):
             return
@@ -135,6 +141,8 @@ class MentionsCog(commands.Cog):
         )
 
     async def cog_unload(self) -> None:
+        if self.read_message in self.bot.message_readers:
+            self.bot.message_readers.remove(self.read_message)
         if self._catch_up is not None:
             self._catch_up.cancel()
 
