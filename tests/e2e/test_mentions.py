@@ -7,10 +7,15 @@ reply, allows 3 replies per channel per hour and one per person per template per
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.client.target import point_discord_at, reset_discord_target
+from bot.standin import StandIn
 from bot.standin.model import Message
 from bot.store import MentionRow, MentionStatus
 from tests.conftest import pings_someone
@@ -396,3 +401,25 @@ def test_the_suite_wide_ping_check_knows_a_ping_when_it_sees_one() -> None:
     assert pings_someone({"content": "ok", "allowed_mentions": {"replied_user": True}})
     assert pings_someone({"type": 4, "data": {"content": "hi", "allowed_mentions": None}})
     assert pings_someone({"type": 6}) is None  # no message: nothing to ping
+
+
+async def test_without_message_content_the_start_names_the_text_rules(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    standin = StandIn(privileged_intents={"members"})  # no MESSAGE_CONTENT in the portal
+    await standin.start()
+    point_discord_at(standin.base_url)
+    h = Harness(standin, standin.seed_sample(), tmp_path / "bot.sqlite3")
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.app"):
+            await start(h)
+        said = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+        assert any("'asks for a follow-back'" in line for line in said), said
+        fan = await member(h, "textless_tom")
+        row = await settled(h, await mention(h, fan, f"{owner_ping(h)} follow me back?"))
+        assert row.text is None and row.rule == "everyone"  # the text rule cannot match
+        assert "text unknown" in (row.explanation or "")
+    finally:
+        await h.stop()
+        await standin.stop()
+        reset_discord_target()
