@@ -98,6 +98,7 @@ def describe(event: Event) -> str | None:
             return (
                 f"caught up with guild {event.guild_id}: {event.joins} new, {event.leaves} left, "
                 f"{event.screened} passed screening, {event.roles_by_hand} role changes by hand"
+                + _catch_up_cost(event)
             )
         case PolicyReloaded(path=path, version=version):
             return f"policy reloaded: {path} (version {version})"
@@ -181,3 +182,10 @@ class RunLog:
             self._log.info("%s", said)
         else:
             self._log.debug("%s", type(event).__name__)
+
+
+def _catch_up_cost(event: CatchUpDone) -> str:
+    """How long the comparison took and how big the list was (when known)."""
+    if event.members is None or event.elapsed_ms is None:
+        return ""
+    return f" ({event.members} members compared in {event.elapsed_ms} ms)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -36,6 +37,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 ROLE_ECHO_WINDOW = 15.0  # seconds an own role change's gateway echo is expected
+ROLE_ECHO_CAP = 10_000  # own role changes awaiting their echo, at most
 # Loaded by name in setup_hook; each module has a `setup(bot)` (no import of them here).
 EXTENSIONS = (
     "bot.client.cogs.followers",
@@ -113,7 +115,7 @@ class FollowbackBot(commands.Bot):
         # Called with each message from on_message (cogs add theirs when loaded).
         self.message_readers: list[Callable[[discord.Message], None]] = []
         self.command_sync_log: SyncLog | None = None  # the store, set by bot.app
-        self._role_echoes: dict[tuple[int, int], float] = {}
+        self._role_echoes = RoleEchoes()
         # Catch-up waits for complete member lists; this asks again and hears RATE_LIMITED.
         self.member_lists = MemberListWatch(partial(request_all_members, self))
         hook_rate_limited(self, self.member_lists.note_rate_limited)
@@ -189,11 +191,44 @@ class FollowbackBot(commands.Bot):
     # --- own role changes ------------------------------------------------------------
 
     def expect_role_echo(self, guild_id: int, user_id: int) -> None:
-        self._role_echoes[(guild_id, user_id)] = time.monotonic() + ROLE_ECHO_WINDOW
+        self._role_echoes.expect(guild_id, user_id)
 
     def is_role_echo(self, guild_id: int, user_id: int) -> bool:
-        until = self._role_echoes.pop((guild_id, user_id), None)
-        return until is not None and until >= time.monotonic()
+        return self._role_echoes.is_echo(guild_id, user_id)
+
+
+class RoleEchoes:
+    """Own role changes whose gateway echo is still expected, bounded: an echo that never
+    comes (the member left, the gateway dropped it) is forgotten after `window` seconds,
+    and never more than `cap` are kept (the oldest go first)."""
+
+    def __init__(
+        self,
+        window: float = ROLE_ECHO_WINDOW,
+        cap: int = ROLE_ECHO_CAP,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window, self.cap, self._clock = window, cap, clock
+        # Ordered by expiry (the window is the same for all): pruned from the front.
+        self._until: OrderedDict[tuple[int, int], float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def expect(self, guild_id: int, user_id: int) -> None:
+        now = self._clock()
+        key = (guild_id, user_id)
+        self._until.pop(key, None)
+        self._until[key] = now + self.window
+        while self._until:
+            oldest, until = next(iter(self._until.items()))
+            if until >= now and len(self._until) <= self.cap:
+                break
+            del self._until[oldest]
+
+    def is_echo(self, guild_id: int, user_id: int) -> bool:
+        until = self._until.pop((guild_id, user_id), None)
+        return until is not None and until >= self._clock()
 
 
 def _check_intents(app: discord.AppInfo, intents: discord.Intents) -> bool:
@@ -218,4 +253,11 @@ def _check_intents(app: discord.AppInfo, intents: discord.Intents) -> bool:
     return True
 
 
-__all__ = ["FollowbackBot", "MissingIntents", "Services", "make_intents", "owner_options"]
+__all__ = [
+    "FollowbackBot",
+    "MissingIntents",
+    "RoleEchoes",
+    "Services",
+    "make_intents",
+    "owner_options",
+]

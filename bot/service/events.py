@@ -159,6 +159,8 @@ class CatchUpDone:
     leaves: int
     screened: int
     roles_by_hand: int
+    members: int | None = None  # in the guild's member list compared
+    elapsed_ms: int | None = None  # the catch-up's own time
 
 
 @dataclass(frozen=True, slots=True)

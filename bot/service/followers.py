@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import perf_counter
+from typing import Any, Generic, TypeVar
 
 from bot.service.clock import Clock
 from bot.service.events import (
@@ -35,6 +37,7 @@ from bot.store import (
     ActionSpec,
     EventRow,
     JoinInput,
+    ListedRow,
     MemberRow,
     Store,
     TimerKind,
@@ -45,6 +48,9 @@ from bot.store import (
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+# Members handed to the store per batch in the start-up comparison (one transaction each).
+RECONCILE_BATCH = 5000
+S = TypeVar("S")
 # A timer due before the client knows its guild (start-up) is tried again this much later.
 GUILD_NOT_KNOWN_RETRY = timedelta(seconds=2)
 
@@ -65,6 +71,32 @@ class PresentMember:
     pending: bool
     has_follow_back_role: bool | None  # None: the role is not in the guild
     is_follower: bool = True  # False in opt-in servers until they get the follower role
+
+
+# A member in the guild at start-up, slim: (user id, joined_at, pending, has the follow-back
+# role (None: no such role), is a follower, the source its UserInfo is made from if needed).
+PresentRow = tuple[int, datetime | None, bool, bool | None, bool, S]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSnapshot(Generic[S]):
+    """Who is in a guild now, as slim rows; `user_info` turns a row's source into the
+    member's UserInfo, called only for the few members a decision is needed for."""
+
+    rows: Sequence[PresentRow[S]]
+    user_info: Callable[[S], UserInfo]
+
+    @staticmethod
+    def of(members: Sequence[PresentMember]) -> MemberSnapshot[UserInfo]:
+        rows = [
+            (m.user.user_id, m.joined_at, m.pending, m.has_follow_back_role, m.is_follower, m.user)
+            for m in members
+        ]
+        return MemberSnapshot(rows, _same)
+
+
+def _same(user: UserInfo) -> UserInfo:
+    return user
 
 
 class FollowerService:
@@ -219,7 +251,9 @@ class FollowerService:
         assert isinstance(result, Fired | NotYet)
         return result
 
-    async def catch_up(self, guild_id: int, present: Sequence[PresentMember]) -> int:
+    async def catch_up(
+        self, guild_id: int, present: Sequence[PresentMember] | MemberSnapshot[Any]
+    ) -> int:
         """Joins, leaves, screening and role edits that happened while the bot was offline.
 
         ``present`` is who is in the guild now. The comparison with the store runs as one
@@ -228,7 +262,8 @@ class FollowerService:
         and the store are compared at the same moment. Returns how many members were
         processed as joins.
         """
-        result = await self._submit(task=lambda: self._catch_up(guild_id, present))
+        snapshot = present if isinstance(present, MemberSnapshot) else MemberSnapshot.of(present)
+        result = await self._submit(task=lambda: self._catch_up(guild_id, snapshot))
         assert isinstance(result, int)
         return result
 
@@ -252,56 +287,94 @@ class FollowerService:
             count += 1
         return count
 
-    async def _catch_up(self, guild_id: int, present: Sequence[PresentMember]) -> int:
+    async def _catch_up(self, guild_id: int, snapshot: MemberSnapshot[Any]) -> int:
+        started = perf_counter()
         await self.resume_unprocessed(guild_id)
-        known = await self._store.known_members(guild_id)
+        rows = snapshot.rows
+        # Compared in SQL, batch by batch: only members whose stored row differs come back.
+        differing, absent = await self._store.compare_members(guild_id, self._batches(rows))
+        stored = dict(differing)
         # The bot's own role changes not yet done: a role that differs from the store
         # because of them is no sign of the owner's hand.
-        own_role_changes = await self._store.open_role_members(guild_id)
-        here = set()
+        own_role_changes = await self._store.open_role_members(guild_id) if stored else set()
+        now = self._clock.now()
         joins: list[JoinInput] = []
-        screened = by_hand = leaves = 0
-        for member in present:
-            user_id = member.user.user_id
-            here.add(user_id)
-            if user_id in self._not_followers or not member.is_follower:
-                continue  # still in the guild, so not a leave either
-            row = known.get(user_id)
-            if row is None or _new_stay(row, member.joined_at):
-                joined_at = member.joined_at or self._clock.now()
+        leaves: list[tuple[int, datetime]] = []
+        screened: list[int] = []
+        by_hand: list[tuple[int, bool]] = []
+        for user_id, joined_at, pending, has_role, _, source in rows:  # the guild's order
+            if user_id not in stored:
+                continue
+            row = stored[user_id]
+            if row is None or _new_stay(row, joined_at):
+                joined_at = joined_at or now
                 if row is not None and row.present:
                     # Left and came back while the bot was down: the leave was never seen,
                     # so it is dated no later than the new stay began.
-                    await self._member_left(guild_id, user_id, min(joined_at, self._clock.now()))
-                    leaves += 1
-                joins.append(
-                    JoinInput(guild_id, member.user, joined_at, member.pending, "catch_up")
-                )
+                    leaves.append((user_id, min(joined_at, now)))
+                user = snapshot.user_info(source)
+                joins.append(JoinInput(guild_id, user, joined_at, pending, "catch_up"))
             elif not row.present:
                 continue  # an earlier stay's member list: the leave stands
-            elif row.pending and not member.pending:
-                await self._screening_done(guild_id, user_id)
-                screened += 1
-            elif (
-                member.has_follow_back_role not in (None, row.followed)
-                and user_id not in own_role_changes
-            ):
+            elif row.pending and not pending:
+                screened.append(user_id)
+            elif has_role not in (None, row.followed) and user_id not in own_role_changes:
                 # Never re-add what the owner took away: record it instead.
-                await self._role_by_hand(guild_id, user_id, bool(member.has_follow_back_role))
-                by_hand += 1
-        for user_id, row in known.items():
-            if row.present and user_id not in here:
-                await self._member_left(guild_id, user_id)
-                leaves += 1
+                by_hand.append((user_id, bool(has_role)))
+        leaves.extend((user_id, now) for user_id in absent)
+        await self._members_left(guild_id, leaves)
+        for user_id in screened:
+            await self._screening_done(guild_id, user_id)
+        for user_id, has in by_hand:
+            await self._role_by_hand(guild_id, user_id, has)
         for start in range(0, len(joins), MAX_BATCH):
             await self._store_joins(joins[start : start + MAX_BATCH])
         self._caught_up.add(guild_id)
         self.hooks.wake_outbox()  # rows held until the stays were known may go now
         if self.events.listening:
             self.events.emit(
-                CatchUpDone(self._clock.now(), guild_id, len(joins), leaves, screened, by_hand)
+                CatchUpDone(
+                    self._clock.now(),
+                    guild_id,
+                    len(joins),
+                    len(leaves),
+                    len(screened),
+                    len(by_hand),
+                    members=len(rows),
+                    elapsed_ms=round((perf_counter() - started) * 1000),
+                )
             )
         return len(joins)
+
+    def _batches(self, rows: Sequence[PresentRow[Any]]) -> Iterator[list[ListedRow]]:
+        """The snapshot as the store compares it, a batch at a time (the bot and the owner
+        are in the guild but never followers)."""
+        never = self._not_followers
+        for start in range(0, len(rows), RECONCILE_BATCH):
+            yield [
+                (user_id, joined_at, pending, has_role, follower and user_id not in never)
+                for user_id, joined_at, pending, has_role, follower, _ in rows[
+                    start : start + RECONCILE_BATCH
+                ]
+            ]
+
+    async def _members_left(self, guild_id: int, leaves: list[tuple[int, datetime]]) -> None:
+        """Leaves missed while the bot was down, recorded in one transaction, each as a live
+        leave is (`_member_left`)."""
+        now = self._clock.now()
+        listening = self.events.listening
+        done = await self._store.record_leaves(
+            guild_id, leaves, now, self._churn_window, tell=listening
+        )
+        if not listening:
+            return
+        for user_id, member, waiting in done:
+            if member is None:
+                continue
+            name = _label(member)
+            self.events.emit(MemberLeft(now, guild_id, user_id, name))
+            for kind in waiting:
+                self.events.emit(TimerFired(now, guild_id, user_id, name, kind, TimerOutcome.LEFT))
 
     # --- handlers (run by the worker, in order) -------------------------------------
 

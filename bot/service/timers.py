@@ -73,7 +73,7 @@ class TimerScheduler:
 
     async def rebuild(self) -> int:
         """Arm the job from the store; returns how many timers are waiting."""
-        waiting = len(await self._store.scheduled_timers())
+        waiting = await self._store.count_scheduled_timers()
         self._arm(await self._store.next_timer_due())
         return waiting
 

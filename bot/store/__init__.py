@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.store._members import facts_from_row
+from bot.store._members import ListedRow, facts_from_row
 from bot.store._owner_actions import OwnerActionRow
 from bot.store._review_verdicts import PendingReviewRow, VerdictRow
 from bot.store._reviews import OWNER_RULE, OwnerDecision, ReviewOutcome
@@ -41,6 +41,7 @@ __all__ = [
     "EventKind",
     "EventRow",
     "JoinInput",
+    "ListedRow",
     "MemberRow",
     "MentionInput",
     "MentionRow",

@@ -7,7 +7,7 @@ refreshes at every join), so a column is named once, in rows.py, and in the migr
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -277,3 +277,99 @@ def clear_unfollowed_by_owner(
 ) -> None:
     """The owner follows someone by hand again: what they took away may be given back."""
     conn.execute(_OWNER_FOLLOWS_AGAIN, (at, guild_id, user_id))
+
+
+# --- the start-up catch-up: the guild's member list compared with the table -------------
+#
+# The list arrives in batches of slim rows, kept in a temporary table; one query then
+# returns only the stored rows that may differ from what Discord says, another the
+# stored-present members missing from the whole list (the leaves). No Python object per
+# stored member: a 100,000-member guild costs the rows that changed, not the guild. The
+# temporary table belongs to the one connection and serves one catch-up at a time (the
+# follower pipeline's worker runs them one after another).
+
+# (user id, joined_at, pending, has the follow-back role (None: no such role), follower)
+ListedRow = tuple[int, datetime | None, bool, bool | None, bool]
+
+_LISTED = "temp.present_members"
+_LISTED_CREATE = f"""
+CREATE TABLE IF NOT EXISTS {_LISTED} (
+    user_id INTEGER PRIMARY KEY, joined_at TEXT, pending INTEGER, has_role INTEGER,
+    follower INTEGER
+)
+"""
+_LISTED_CLEAR = f"DELETE FROM {_LISTED}"  # noqa: S608 (a constant)
+_LISTED_DROP = f"DROP TABLE IF EXISTS {_LISTED}"
+_LISTED_INSERT = f"INSERT OR REPLACE INTO {_LISTED} VALUES (?, ?, ?, ?, ?)"  # noqa: S608
+_LISTED_MEMBER_COLUMNS = ", ".join(f"m.{name}" for name in columns(MemberRow).split(", "))
+# A superset of what the catch-up acts on (it decides exactly, on these few rows): not
+# stored; a newer joined_at (a new stay); stored as gone but here; screening done; the
+# follow-back role differs from the stored state. Stored times are fixed-width ISO UTC
+# text (db.to_db), so comparing the text compares the times.
+_LISTED_DIFFERS = f"""
+SELECT p.user_id, m.user_id IS NOT NULL, {_LISTED_MEMBER_COLUMNS}
+FROM {_LISTED} AS p
+LEFT JOIN members AS m ON m.guild_id = ? AND m.user_id = p.user_id
+WHERE p.follower = 1 AND (
+    m.user_id IS NULL
+    OR (p.joined_at IS NOT NULL AND m.joined_at IS NOT NULL AND p.joined_at > m.joined_at)
+    OR (m.present = 0 AND p.joined_at IS NOT NULL)
+    OR (m.present = 1 AND m.pending = 1 AND p.pending = 0)
+    OR (m.present = 1 AND p.has_role IS NOT NULL AND p.has_role != m.followed)
+)
+ORDER BY p.user_id
+"""  # noqa: S608
+_LISTED_ABSENT = f"""
+SELECT user_id FROM members
+WHERE guild_id = ? AND present = 1 AND user_id NOT IN (SELECT user_id FROM {_LISTED})
+ORDER BY user_id
+"""  # noqa: S608
+
+
+def begin_listing(conn: sqlite3.Connection) -> None:
+    """An empty list to compare with."""
+    conn.execute(_LISTED_CREATE)
+    conn.execute(_LISTED_CLEAR)
+
+
+def add_listed(conn: sqlite3.Connection, batch: Sequence[ListedRow]) -> None:
+    """Add a batch of the list (its times as stored text, one batch at a time)."""
+    conn.executemany(
+        _LISTED_INSERT,
+        [
+            (
+                user_id,
+                to_db_or_none(joined_at),
+                int(pending),
+                None if has_role is None else int(has_role),
+                int(follower),
+            )
+            for user_id, joined_at, pending, has_role, follower in batch
+        ],
+    )
+
+
+def differing_from_listed(
+    conn: sqlite3.Connection, guild_id: int
+) -> list[tuple[int, MemberRow | None]]:
+    """Followers in the list whose stored row may differ: (user id, the row or None if
+    never stored), by user id."""
+    found = conn.execute(_LISTED_DIFFERS, (guild_id,)).fetchall()
+    return [(raw[0], member_row(raw[2:]) if raw[1] else None) for raw in found]
+
+
+def absent_from_listed(conn: sqlite3.Connection, guild_id: int) -> list[int]:
+    """Stored as present, missing from the whole list: they left while the bot was down."""
+    return [raw[0] for raw in conn.execute(_LISTED_ABSENT, (guild_id,)).fetchall()]
+
+
+def end_listing(conn: sqlite3.Connection) -> None:
+    conn.execute(_LISTED_DROP)
+
+
+def current_stay_condition(table: str) -> str:
+    """SQL that holds while ``table``'s row (guild_id, user_id, stay) belongs to the member's
+    current, open stay: for other tables' statements, so the members SQL stays here."""
+    return f"""EXISTS (
+    SELECT 1 FROM members m WHERE m.guild_id = {table}.guild_id AND m.user_id = {table}.user_id
+    AND m.present = 1 AND m.times_joined = {table}.stay)"""  # noqa: S608 (a table name of ours)

@@ -15,6 +15,7 @@ _SELECT = f"SELECT {columns(TimerRow)} FROM timers"  # noqa: S608 (constant colu
 _SCHEDULED = f"{_SELECT} WHERE status = 'scheduled' ORDER BY due, id"
 _DUE = f"{_SELECT} WHERE status = 'scheduled' AND due <= ? ORDER BY due, id LIMIT ?"
 _NEXT_DUE = "SELECT MIN(due) FROM timers WHERE status = 'scheduled'"
+_COUNT_SCHEDULED = "SELECT COUNT(*) FROM timers WHERE status = 'scheduled'"
 
 _INSERT = """
 INSERT INTO timers (guild_id, user_id, kind, due, decision_id, status, created_at, stay)
@@ -65,6 +66,10 @@ def insert_timer(
 
 def scheduled_timers(conn: sqlite3.Connection) -> list[TimerRow]:
     return [timer_row(raw) for raw in conn.execute(_SCHEDULED).fetchall()]
+
+
+def count_scheduled(conn: sqlite3.Connection) -> int:
+    return int(conn.execute(_COUNT_SCHEDULED).fetchone()[0])
 
 
 def due_timers(conn: sqlite3.Connection, now: str, limit: int) -> list[TimerRow]:

@@ -16,8 +16,9 @@ only puts them on aiosqlite's thread, each call one unit of work (see db.py).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -29,11 +30,13 @@ from bot.store import (
     _events,
     _members,
     _outbox,
+    _reconcile,
     _reply_log,
     _reply_rotation,
     _timers,
     _transactions,
 )
+from bot.store._members import ListedRow
 from bot.store.db import Database, dump_json, from_db, journal_mode, to_db
 from bot.store.digest_store import DigestStore
 from bot.store.join_cache import GuildJoins
@@ -161,6 +164,45 @@ class Store(OwnerControls, DigestStore, MentionStore):
         """Every member of the guild ever stored (present or not), by user id."""
         rows = await self._db.run(lambda conn: _members.guild_members(conn, guild_id))
         return {row.user_id: row for row in rows}
+
+    async def compare_members(
+        self, guild_id: int, batches: Iterable[Sequence[ListedRow]]
+    ) -> tuple[list[tuple[int, MemberRow | None]], list[int]]:
+        """The guild's whole member list (in batches) compared with the members table in
+        SQL: (followers whose stored row may differ, with it or None if never stored;
+        stored-present members missing from the list). Only those rows become objects."""
+        await self._db.run(_members.begin_listing)
+        try:
+            for batch in batches:
+                await self._db.transaction(partial(_members.add_listed, batch=batch))
+            return await self._db.run(
+                lambda conn: (
+                    _members.differing_from_listed(conn, guild_id),
+                    _members.absent_from_listed(conn, guild_id),
+                )
+            )
+        finally:
+            await self._db.run(_members.end_listing)
+
+    async def record_leaves(
+        self,
+        guild_id: int,
+        leaves: Sequence[tuple[int, datetime]],
+        at: datetime,
+        churn_window: timedelta,
+        *,
+        tell: bool,
+    ) -> list[tuple[int, MemberRow | None, list[str]]]:
+        """Many leaves in one transaction, each as `record_leave` plus the leave event and
+        the cancelled role additions and DMs: (user id, row after, waiting timers' kinds
+        if ``tell``)."""
+        if not leaves:
+            return []
+        return await self._db.transaction(
+            lambda conn: _reconcile.record_leaves(
+                conn, guild_id, leaves, at, churn_window, tell=tell
+            )
+        )
 
     async def recent_join_times(
         self, guild_id: int, since: datetime, until: datetime | None = None
@@ -385,6 +427,10 @@ class Store(OwnerControls, DigestStore, MentionStore):
     async def scheduled_timers(self) -> list[TimerRow]:
         """Timers still waiting, earliest first (rebuilt into scheduler jobs at start)."""
         return await self._db.run(_timers.scheduled_timers)
+
+    async def count_scheduled_timers(self) -> int:
+        """How many timers wait (counted in SQL: no row decoded)."""
+        return await self._db.run(_timers.count_scheduled)
 
     async def next_timer_due(self) -> datetime | None:
         """The earliest due time of a scheduled timer (one scheduler job waits for it)."""

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import discord
 import pytest
 
-from bot.client.bot import FollowbackBot, make_intents, owner_options
+from bot.client.bot import FollowbackBot, RoleEchoes, make_intents, owner_options
 from bot.service.clock import ScaledClock
 from bot.settings import Settings
 from tests.service.helpers import GUILD, T0
@@ -40,6 +40,25 @@ async def test_an_own_role_change_echo_is_recognised_once(bot: FollowbackBot) ->
     assert not bot.is_role_echo(GUILD, 11)  # another member: the owner's hand
     assert bot.is_role_echo(GUILD, 10)
     assert not bot.is_role_echo(GUILD, 10)  # a second change is not ours
+
+
+def test_role_echoes_that_never_come_are_forgotten_and_the_map_stays_bounded() -> None:
+    now = [0.0]
+    echoes = RoleEchoes(window=15.0, cap=100, clock=lambda: now[0])
+    for user_id in range(50):
+        echoes.expect(GUILD, user_id)
+    now[0] = 16.0  # none of those echoes came within the window
+    echoes.expect(GUILD, 1000)
+    assert len(echoes) == 1  # the expired ones went on the next insert
+    assert not echoes.is_echo(GUILD, 0)
+    for user_id in range(1000):  # a burst inside the window: the cap holds
+        echoes.expect(GUILD, user_id)
+    assert len(echoes) == 100
+    assert echoes.is_echo(GUILD, 999) and not echoes.is_echo(GUILD, 0)  # oldest went first
+    now[0] = 20.0
+    echoes.expect(GUILD, 998)  # expected again: its window starts again
+    now[0] = 32.0
+    assert echoes.is_echo(GUILD, 998) and not echoes.is_echo(GUILD, 997)
 
 
 async def test_it_watches_only_the_configured_guilds(bot: FollowbackBot) -> None:

@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot.client.bot import FollowbackBot
 from bot.client.convert import message_counters, user_info
 from bot.client.roster import is_complete
-from bot.service.followers import FollowerService, PresentMember
+from bot.service.followers import FollowerService, MemberSnapshot
 from bot.service.policy_holder import PolicyHolder
 
 log = logging.getLogger(__name__)
@@ -84,19 +84,29 @@ class FollowersCog(commands.Cog):
         self._cancel_catch_ups()
 
     async def catch_up(self, guild: discord.Guild) -> None:
-        """Hand the pipeline who is in the guild now; it reconciles with the store."""
+        """Hand the pipeline who is in the guild now; it reconciles with the store.
+
+        The snapshot is taken here, at once (no await), as slim rows holding what
+        discord.py already holds: a UserInfo is made only for a member a decision needs."""
         role_id = self.bot.directory.role_id(guild.id, self.policies.current.follow_back_role)
-        present = [
-            PresentMember(
-                user_info(member),
+        opt_in = bool(self.policies.current.follower_role)
+        follower_role = self._follower_role(guild.id)
+        members = guild.members
+        log.info("catch-up of %s started: %d members", guild.name, len(members))
+        rows = [
+            (
+                member.id,
                 member.joined_at,
                 member.pending,
                 None if role_id is None else member.get_role(role_id) is not None,
-                self._is_follower(member),
+                not opt_in
+                or (follower_role is not None and member.get_role(follower_role) is not None),
+                member,
             )
-            for member in guild.members
+            for member in members
         ]
-        caught = await self.followers.catch_up(guild.id, present)
+        del members
+        caught = await self.followers.catch_up(guild.id, MemberSnapshot(rows, user_info))
         log.info("catch-up in %s: %d members processed as joins", guild.name, caught)
 
     def _follower_role(self, guild_id: int) -> int | None:
