@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.store._members import current_stay_condition
 from bot.store.db import dump_json, from_db_or_none, placeholders, to_db
 from bot.store.kinds import OutboxKind
 from bot.store.rows import ActionSpec, OutboxRow, columns, outbox_row
@@ -18,9 +19,7 @@ _DUE_ORDER = " ORDER BY not_before, id LIMIT ?"
 _IN_DOUBT = f"{_SELECT} WHERE status = 'sending' ORDER BY id"
 _NEXT_DUE = "SELECT MIN(not_before) FROM outbox WHERE status = 'pending'"
 # A row about a member's stay acts only while that stay is the member's current one.
-_STAY_CURRENT = """(outbox.stay IS NULL OR EXISTS (
-    SELECT 1 FROM members m WHERE m.guild_id = outbox.guild_id AND m.user_id = outbox.user_id
-    AND m.present = 1 AND m.times_joined = outbox.stay))"""
+_STAY_CURRENT = f"(outbox.stay IS NULL OR {current_stay_condition('outbox')})"
 _ROLE_KINDS = (OutboxKind.ADD_ROLE, OutboxKind.REMOVE_ROLE)
 _OPEN_ROLES = f"""
 SELECT DISTINCT user_id FROM outbox
