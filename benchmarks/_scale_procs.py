@@ -27,6 +27,8 @@ import aiohttp
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "scale-bench-token"  # the stand-in accepts any token; never a real one here
 CAUGHT_UP = re.compile(r"caught up with guild (\d+): (\d+) new, (\d+) left")
+# The same line's end: the catch-up's own part, timed by the bot (bot.runlog).
+CATCH_UP_COST = re.compile(r"\((\d+) members compared in (\d+) ms\)")
 START_UP = re.compile(r"start-up: (\d+) timers rebuilt, (\d+) stored events decided")
 INTENTS_LINE = re.compile(r"bot\.run: intents: ")
 BARE_READY = re.compile(r"bare ready: (\d+)")
