@@ -55,6 +55,21 @@ S = TypeVar("S")
 GUILD_NOT_KNOWN_RETRY = timedelta(seconds=2)
 
 
+class _Activity:
+    """Activity counters of one batch of messages, per (guild id, user id)."""
+
+    __slots__ = ("counts", "done")
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[int, int], dict[str, int]] = {}
+        self.done: asyncio.Future[object]
+
+    def add(self, guild_id: int, user_id: int, counters: dict[str, int]) -> None:
+        counts = self.counts.setdefault((guild_id, user_id), {})
+        for name, value in counters.items():
+            counts[name] = counts.get(name, 0) + value
+
+
 @dataclass(slots=True)
 class _Work:
     join: JoinInput | None
@@ -124,6 +139,8 @@ class FollowerService:
         # Neither the bot nor the owner is ever treated as a follower.
         self._not_followers = {bot_user_id} | ({owner_id} if owner_id is not None else set())
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        # Messages seen since the last queued item, counted together (one write per batch).
+        self._activity: _Activity | None = None
         # Until a guild's catch-up is done, the store may hold stays that ended while the bot
         # was down: nothing acts for a member's stay (timers, the outbox) before it.
         self._catch_up_first = catch_up_first
@@ -155,6 +172,7 @@ class FollowerService:
             # Failures are logged by the worker; callers need not look at every future.
             done.add_done_callback(_retrieve)
         self._queue.put_nowait(_Work(join, task, done))
+        self._activity = None  # later messages count after this item, in queue order
         return done
 
     async def flush(self) -> None:
@@ -231,7 +249,22 @@ class FollowerService:
     def message_seen(
         self, guild_id: int, author_id: int, **counters: int
     ) -> asyncio.Future[object]:
-        return self._submit(task=lambda: self._store.bump_activity(guild_id, author_id, **counters))
+        """Count a message for its author. Messages that arrive together are added up in
+        memory and written in one transaction, in their place in the queue."""
+        activity = self._activity
+        if activity is None:
+            activity = _Activity()
+            activity.done = self._submit(task=lambda: self._store_activity(activity))
+            self._activity = activity  # set after _submit, which clears it
+        activity.add(guild_id, author_id, counters)
+        return activity.done
+
+    async def _store_activity(self, activity: _Activity) -> None:
+        if self._activity is activity:
+            self._activity = None  # messages from now on start the next batch
+        await self._store.bump_activities(
+            [(guild_id, user_id, counts) for (guild_id, user_id), counts in activity.counts.items()]
+        )
 
     def register_timers(self, timers: TimerScheduler) -> None:
         """Late follow-backs and observe windows are handled here, in the member's order."""

@@ -215,6 +215,19 @@ def bump_activity(
     conn.execute(_BUMP, (*values, guild_id, user_id))
 
 
+def bump_activities(
+    conn: sqlite3.Connection, bumps: Sequence[tuple[int, int, dict[str, int]]]
+) -> None:
+    """Many members' counters at once: (guild id, user id, counts) each."""
+    conn.executemany(
+        _BUMP,
+        [
+            (*(counts.get(name, 0) for name in ACTIVITY_COUNTERS), guild_id, user_id)
+            for guild_id, user_id, counts in bumps
+        ],
+    )
+
+
 def set_followed(
     conn: sqlite3.Connection, guild_id: int, user_id: int, followed: bool, at: str, by_owner: bool
 ) -> None:

@@ -243,6 +243,10 @@ class Store(OwnerControls, DigestStore, MentionStore):
         }
         await self._db.run(lambda conn: _members.bump_activity(conn, guild_id, user_id, counts))
 
+    async def bump_activities(self, bumps: Sequence[tuple[int, int, dict[str, int]]]) -> None:
+        """Activity of many members in one transaction: (guild id, user id, counts) each."""
+        await self._db.transaction(lambda conn: _members.bump_activities(conn, bumps))
+
     async def set_followed(
         self, guild_id: int, user_id: int, followed: bool, at: datetime, *, by_owner: bool = False
     ) -> None:

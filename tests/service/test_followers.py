@@ -485,3 +485,31 @@ async def test_nobody_listening_builds_no_events_and_a_broken_reader_breaks_noth
     (decision,) = await store.decisions_for(GUILD, 11)
     assert decision.action is Action.FOLLOW_BACK
     assert kinds(await store.actions_for(GUILD, 11)) == ["add_role"]
+
+
+async def test_messages_seen_together_are_counted_in_one_write_and_in_queue_order(
+    store: Store, service: FollowerService
+) -> None:
+    await service.member_joined(GUILD, user(10, "observe_ola"), T0)
+    await service.member_joined(GUILD, user(11, "observe_oz"), T0)
+    await settle(service)
+    writes: list[int] = []
+    bump = store.bump_activities
+
+    async def counting(bumps: list[tuple[int, int, dict[str, int]]]) -> None:
+        writes.append(len(bumps))
+        await bump(bumps)
+
+    store.bump_activities = counting  # type: ignore[method-assign]
+    burst = [service.message_seen(GUILD, 10, messages=1, links=1) for _ in range(50)]
+    burst += [service.message_seen(GUILD, 11, messages=1) for _ in range(7)]
+    await asyncio.wait_for(asyncio.gather(*burst), 5)
+    assert writes == [2]  # 57 messages of two members: one write
+    ola = await store.get_member(GUILD, 10)
+    assert ola is not None and (ola.messages, ola.links) == (50, 50)
+
+    # A leave queued between messages splits them: the later ones count after it.
+    service.message_seen(GUILD, 11, messages=1)
+    service.member_left(GUILD, 11)
+    await asyncio.wait_for(service.message_seen(GUILD, 11, messages=1), 5)
+    assert writes == [2, 1, 1]
