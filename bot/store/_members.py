@@ -352,7 +352,10 @@ def add_listed(conn: sqlite3.Connection, batch: Sequence[ListedRow]) -> None:
         [
             (
                 user_id,
-                to_db_or_none(joined_at),
+                # discord.py's times are already UTC: written as to_db writes them, faster.
+                joined_at.isoformat(timespec="microseconds")
+                if joined_at is not None and joined_at.tzinfo is UTC
+                else to_db_or_none(joined_at),
                 int(pending),
                 None if has_role is None else int(has_role),
                 int(follower),
