@@ -188,12 +188,12 @@ class MentionTap:
         self.replies_done = asyncio.Event()
         store = running.store
         inner_store, inner_reply = store.decide_and_store_mention, store.queue_mention_reply
-        inner_bump = store.bump_activity
+        inner_bump = store.bump_activities
 
-        async def bump_activity(guild_id: int, user_id: int, **counts: int) -> None:
-            # Each message's activity count committed: the last step of a plain message.
-            await inner_bump(guild_id, user_id, **counts)
-            self.messages += 1
+        async def bump_activities(bumps: list[tuple[int, int, dict[str, int]]]) -> None:
+            # Messages' activity counts committed: the last step of a plain message.
+            await inner_bump(bumps)
+            self.messages += sum(counts.get("messages", 0) for _, _, counts in bumps)
             self._check()
 
         async def store_mention(item: Any, *args: Any) -> Any:
@@ -212,7 +212,7 @@ class MentionTap:
 
         store.decide_and_store_mention = store_mention  # type: ignore[method-assign,assignment]
         store.queue_mention_reply = queue_reply  # type: ignore[method-assign,assignment]
-        store.bump_activity = bump_activity  # type: ignore[method-assign]
+        store.bump_activities = bump_activities  # type: ignore[method-assign]
 
     def _check(self) -> None:
         mentions = -(-self.target // MENTION_EVERY)
