@@ -86,6 +86,26 @@ class FollowbackTree(app_commands.CommandTree[Any]):
         await report(interaction, error)
 
 
+class OwnerClick:
+    """For persistent buttons (mixed in before discord.ui.DynamicItem): only the owner and
+    the delegates may press them, and an error is answered like a command's, since
+    discord.py only logs a DynamicItem's. Subclasses implement `act`."""
+
+    refused = REFUSED
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            if not await interaction.client.is_owner(interaction.user):  # type: ignore[attr-defined]
+                await answer(interaction, self.refused)  # nothing looked up, nothing done
+                return
+            await self.act(interaction)
+        except Exception as exc:
+            await report(interaction, exc)
+
+    async def act(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
 def choices(
     make: Callable[[], list[app_commands.Choice[str]]],
 ) -> list[app_commands.Choice[str]]:

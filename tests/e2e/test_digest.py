@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.client.tree import FAILED
 from bot.service.digest_pages import parse_page_custom_id, parse_review_custom_id
 from bot.service.events import DigestSent
 from bot.settings import Settings
@@ -156,3 +157,28 @@ async def test_in_the_digest_channel_only_the_owner_turns_pages(
     assert "Only the owner" in answer["data"]["content"]
     shown = await harness.standin.click(channel, int(message["id"]), turn, owner)
     assert (await shown.wait_response(timeout=10))["type"] == 7
+
+
+async def test_a_page_button_that_fails_is_answered_not_left_as_interaction_failed(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """discord.py only logs a DynamicItem's error; the owner must get a short answer."""
+    running = await harness.start()
+    owner = harness.world.owner_id
+    await held(harness, 11)  # two pages
+    ix = await harness.standin.slash(
+        harness.guild_id, harness.world.general_channel_id, owner, "digest now"
+    )
+    await ix.wait_followups(1, timeout=10)
+    await eventually(lambda: any(m.get("embeds") for m in harness.standin.dms_to(owner)))
+    message = next(m for m in harness.standin.dms_to(owner) if m.get("embeds"))
+    turn = next(c for c in custom_ids(message) if c.startswith("digest:") and c.endswith(":1"))
+
+    async def broken(*args: object) -> object:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(running.bot.services.digest, "page", broken)
+    click = await harness.standin.click(int(message["channel_id"]), int(message["id"]), turn, owner)
+    answer = await click.wait_response(timeout=10)
+    assert answer["type"] == 4 and answer["data"]["flags"] & 64
+    assert answer["data"]["content"] == FAILED

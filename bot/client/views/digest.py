@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
-from discord.ext import commands
 
+from bot.client.tree import OwnerClick
 from bot.service.actions import ActionFailed
 from bot.service.digest_pages import PAGE_ID_TEMPLATE, page_custom_id
 
@@ -79,8 +79,12 @@ def _digest_service(interaction: discord.Interaction[Any]) -> DigestService | No
     return getattr(services, "digest", None)
 
 
-class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_ID_TEMPLATE):
+class DigestPageButton(
+    OwnerClick, discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_ID_TEMPLATE
+):
     """« ‹ › » on a digest: shows page `page` of stored snapshot `snapshot`."""
+
+    refused = "Only the owner can turn the digest's pages."
 
     def __init__(self, snapshot_id: int, page: int) -> None:
         super().__init__(
@@ -98,16 +102,7 @@ class DigestPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     ) -> DigestPageButton:
         return cls(int(match["snapshot"]), int(match["page"]))
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        client = interaction.client
-        if isinstance(client, commands.Bot) and await client.is_owner(interaction.user):
-            return True
-        await interaction.response.send_message(
-            "Only the owner can turn the digest's pages.", ephemeral=True
-        )
-        return False
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def act(self, interaction: discord.Interaction[Any]) -> None:
         digest = _digest_service(interaction)
         body = None
         if digest is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import discord
 
-from bot.client.tree import REFUSED, answer, report
+from bot.client.tree import OwnerClick, answer
 from bot.service.control import OwnerTools
 from bot.service.digest_pages import (
     REVIEW_ID_TEMPLATE,
@@ -30,11 +30,9 @@ def tools_of(interaction: discord.Interaction) -> OwnerTools:
     return tools
 
 
-async def is_admin(interaction: discord.Interaction) -> bool:
-    return bool(await interaction.client.is_owner(interaction.user))  # type: ignore[attr-defined]
-
-
-class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=REVIEW_ID_TEMPLATE):
+class ReviewButton(
+    OwnerClick, discord.ui.DynamicItem[discord.ui.Button[Any]], template=REVIEW_ID_TEMPLATE
+):
     def __init__(self, decision_id: int, verdict: Verdict, number: int = 0) -> None:
         approve = verdict is Verdict.APPROVE
         label = ("Approve" if approve else "Decline") + (f" {number}" if number else "")
@@ -58,16 +56,7 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=REVI
     ) -> ReviewButton:
         return cls(int(match["decision"]), Verdict(match["verdict"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._decide(interaction)
-        except Exception as exc:  # discord.py would only log it: "interaction failed"
-            await report(interaction, exc)
-
-    async def _decide(self, interaction: discord.Interaction) -> None:
-        if not await is_admin(interaction):
-            await answer(interaction, REFUSED)  # nothing looked up, nothing done
-            return
+    async def act(self, interaction: discord.Interaction) -> None:
         tools = tools_of(interaction)
         outcome = await tools.reviews.decide(
             self.decision_id, self.verdict.value, interaction.user.id, "button"
@@ -84,7 +73,9 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=REVI
         await answer(interaction, text)
 
 
-class PendingPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_TEMPLATE):
+class PendingPageButton(
+    OwnerClick, discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE_TEMPLATE
+):
     def __init__(self, page: int, label: str = "", disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
@@ -106,15 +97,9 @@ class PendingPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template
     ) -> PendingPageButton:
         return cls(int(match["page"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            if not await is_admin(interaction):
-                await answer(interaction, REFUSED)
-                return
-            content, view = await pending_page(tools_of(interaction), self.page)
-            await interaction.response.edit_message(content=content, view=view)
-        except Exception as exc:
-            await report(interaction, exc)
+    async def act(self, interaction: discord.Interaction) -> None:
+        content, view = await pending_page(tools_of(interaction), self.page)
+        await interaction.response.edit_message(content=content, view=view)
 
 
 async def pending_page(tools: OwnerTools, page: int) -> tuple[str, discord.ui.View]:
