@@ -106,8 +106,8 @@ class FollowersCog(commands.Cog):
             for member in members
         ]
         del members
-        caught = await self.followers.catch_up(guild.id, MemberSnapshot(rows, user_info))
-        log.info("catch-up in %s: %d members processed as joins", guild.name, caught)
+        # The run log says the result (CatchUpDone): counts, members compared, time taken.
+        await self.followers.catch_up(guild.id, MemberSnapshot(rows, user_info))
 
     def _follower_role(self, guild_id: int) -> int | None:
         """In opt-in servers a member becomes a follower on receiving this role."""
