@@ -80,7 +80,12 @@ class FollowersCog(commands.Cog):
         self._catch_ups = set()
         self._all_caught_up = None
 
+    async def cog_load(self) -> None:
+        self.bot.message_readers.append(self.read_message)
+
     async def cog_unload(self) -> None:
+        if self.read_message in self.bot.message_readers:
+            self.bot.message_readers.remove(self.read_message)
         self._cancel_catch_ups()
 
     async def catch_up(self, guild: discord.Guild) -> None:
@@ -163,8 +168,8 @@ class FollowersCog(commands.Cog):
         if self.bot.watches(payload.guild_id):
             self.followers.member_left(payload.guild_id, payload.user.id)
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    def read_message(self, message: discord.Message) -> None:
+        """Counted as activity (one of the bot's message readers: no task per message)."""
         if message.guild is None or message.author.bot or not self.bot.watches(message.guild.id):
             return
         owner = self.bot.services.owner_id
